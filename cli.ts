@@ -1,0 +1,121 @@
+import { parseArgs } from "node:util";
+import { ConfigError, CONFIG_VARIABLES, loadConfig } from "./core/config.ts";
+import { openServices } from "./core/boot.ts";
+import { startServer } from "./core/server.ts";
+import { AppError } from "./core/errors.ts";
+import { createLogger } from "./core/log.ts";
+import { VERSION } from "./core/version.ts";
+import { newPassword, role as roleSchema, username as usernameSchema } from "./routes/api/schemas.ts";
+import { coreRoutes, notFoundPage } from "./routes/mod.ts";
+import { builtinPlugins } from "./plugins/mod.ts";
+
+const HELP = `Claworc ${VERSION}: a control plane for OpenClaw agent instances.
+
+Usage: claworc [command]
+
+  serve                                   Start the control plane (default).
+  admin create --username U [--password P] [--role admin|user]
+                                          Create a user (an admin unless --role user).
+  admin reset-password --username U [--password P]
+                                          Set a user's password and end their sessions.
+  admin list                              List users.
+  version                                 Print the version.
+
+Without --password the password is read from standard input (one line), so it stays out of
+your shell history and the process list.
+
+Configuration (environment variables):
+${Object.entries(CONFIG_VARIABLES).map(([k, v]) => `  ${k.padEnd(30)} ${v.help} Default: ${v.default || "(none)"}`).join("\n")}
+`;
+
+/** Reads one line from standard input (for passwords). */
+async function readLine(): Promise<string> {
+  const buf = new Uint8Array(4096);
+  const n = await Deno.stdin.read(buf);
+  return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split(/\r?\n/)[0];
+}
+
+function check<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } } }, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new CliError(`Invalid ${what}: ${r.error.issues[0].message}.`);
+  return r.data;
+}
+
+class CliError extends Error {}
+
+/** Runs the command line; returns the exit code. */
+export async function runCli(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      username: { type: "string" },
+      password: { type: "string" },
+      role: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command = "serve", sub] = positionals;
+  if (values.help || command === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  if (command === "version") {
+    console.log(VERSION);
+    return 0;
+  }
+  try {
+    const config = loadConfig((name) => Deno.env.get(name));
+    if (command === "serve") {
+      const server = await startServer(config, { routes: coreRoutes, plugins: builtinPlugins(), notFoundPage });
+      const stop = async () => {
+        await server.close();
+        Deno.exit(0);
+      };
+      Deno.addSignalListener("SIGINT", stop);
+      Deno.addSignalListener("SIGTERM", stop);
+      return await new Promise<number>(() => {});
+    }
+    if (command !== "admin" || !["create", "reset-password", "list"].includes(sub ?? "")) {
+      console.error(`Unknown command "${positionals.join(" ")}".\n\n${HELP}`);
+      return 2;
+    }
+    const s = await openServices(config, { log: createLogger("warn") });
+    try {
+      const actor = { id: null, name: "cli" };
+      if (sub === "list") {
+        for (const u of s.users.list()) console.log(`${String(u.id).padStart(4)}  ${u.username.padEnd(24)} ${u.role.padEnd(6)} ${u.created_at}`);
+        return 0;
+      }
+      const username = check(usernameSchema, values.username, "--username");
+      const password = check(newPassword, values.password ?? await readLine(), "password");
+      if (sub === "create") {
+        const role = check(roleSchema, values.role ?? "admin", "--role");
+        const user = await s.users.create(username, password, role);
+        s.audit.record({ actor, action: "user.create", target: user.username, details: { user_id: user.id, role, via: "cli" } });
+        console.log(`Created ${role} "${user.username}" (id ${user.id}).`);
+      } else {
+        const found = s.users.credentials(username);
+        if (!found) throw new CliError(`No user named "${username}".`);
+        await s.users.setPassword(found.id, password);
+        const ended = s.sessions.destroyForUser(found.id);
+        s.audit.record({ actor, action: "user.password_reset", target: found.username, details: { user_id: found.id, sessions_ended: ended, via: "cli" } });
+        console.log(`Password of "${found.username}" reset; ${ended} session(s) ended.`);
+      }
+      return 0;
+    } finally {
+      s.db.close();
+    }
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof CliError || e instanceof AppError) {
+      console.error(`claworc: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      console.error(`claworc: ${(e as Error).message}\nThe data folder must be readable and writable by this program (CLAWORC_DATA_PATH).`);
+      return 2;
+    }
+    console.error(`claworc: ${(e as Error).message}`);
+    return 1;
+  }
+}

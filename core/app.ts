@@ -1,0 +1,64 @@
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "./errors.ts";
+import type { AppEnv } from "./http/env.ts";
+import { errorHandler, errorResponse, notFoundHandler } from "./http/error_handler.ts";
+import { originCheck } from "./http/origin_check.ts";
+import { RouteRegistry, Router } from "./http/router.ts";
+import { securityHeaders } from "./http/security_headers.ts";
+import { clientIp } from "./http/client_ip.ts";
+import { readSessionCookie } from "./http/session_cookie.ts";
+import { PluginHost } from "./plugins/host.ts";
+import type { Plugin } from "./plugins/contract.ts";
+import type { CoreServices } from "./services.ts";
+
+/** What the composition root supplies: core's own route modules and the plugins, in load order. */
+export interface AppParts {
+  /** Registers core API routes and pages on the root router (after plugins are set up). */
+  routes: (root: Router, services: CoreServices, host: PluginHost) => void;
+  plugins: readonly Plugin[];
+  /** The HTML answer for unknown non-API paths. */
+  notFoundPage: (host: PluginHost) => (c: Context<AppEnv>) => Response | Promise<Response>;
+}
+
+/** The assembled application. */
+export interface ClaworcApp {
+  app: Hono<AppEnv>;
+  registry: RouteRegistry;
+  host: PluginHost;
+  services: CoreServices;
+}
+
+/**
+ * Builds the Hono app: global middleware (headers, client IP + session, Origin check, body cap),
+ * then plugin routes, then core routes. Every route goes through a Router, so each has a policy.
+ */
+export async function createApp(services: CoreServices, parts: AppParts): Promise<ClaworcApp> {
+  const { config, sessions, users } = services;
+  const app = new Hono<AppEnv>();
+  const registry = new RouteRegistry();
+  app.onError(errorHandler(services.log));
+  app.use(securityHeaders());
+  app.use(async function identifyCaller(c, next) {
+    c.set("clientIp", clientIp(c, config.trustProxy));
+    const token = readSessionCookie(c);
+    c.set("sessionToken", token);
+    c.set("user", token ? sessions.resolve(token) : undefined);
+    await next();
+  });
+  app.use(originCheck(config.allowedOrigins));
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: (c) =>
+        errorResponse(c as never, new AppError("PAYLOAD_TOO_LARGE", `The request body is larger than ${config.maxBodyBytes} bytes.`)),
+    }),
+  );
+  const root = new Router(app, registry, (user, id) => users.canAccessInstance(user, id));
+  const host = new PluginHost(services, root.scope("/api/v1"));
+  app.notFound(notFoundHandler(parts.notFoundPage(host)));
+  await host.setup(parts.plugins);
+  parts.routes(root, services, host);
+  return { app, registry, host, services };
+}

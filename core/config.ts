@@ -1,0 +1,111 @@
+import { z } from "zod";
+
+/** Every environment variable the control plane reads, with its default and meaning. */
+export const CONFIG_VARIABLES = {
+  CLAWORC_DATA_PATH: { default: "./data", help: "Folder for the database, keys and the master key (created 0700)." },
+  CLAWORC_HOST: { default: "127.0.0.1", help: "Address to listen on." },
+  CLAWORC_PORT: { default: "8000", help: "TCP port to listen on." },
+  CLAWORC_SECRET_KEY: {
+    default: "",
+    help: "Master key (32 bytes, url-safe base64) that encrypts stored secrets; else a key file in the data folder.",
+  },
+  CLAWORC_PUBLIC_URL: {
+    default: "",
+    help: "URL people use to reach Claworc; its origin is the only one allowed for state changes and WebSockets.",
+  },
+  CLAWORC_ALLOWED_ORIGINS: { default: "", help: "Extra allowed origins, comma-separated." },
+  CLAWORC_COOKIE_SECURE: {
+    default: "auto",
+    help: "`auto` (Secure when the public URL or request is HTTPS), `true` or `false`.",
+  },
+  CLAWORC_SESSION_IDLE_MINUTES: { default: "480", help: "A session ends after this much inactivity." },
+  CLAWORC_SESSION_MAX_HOURS: { default: "168", help: "A session ends this long after sign-in, active or not." },
+  CLAWORC_AUDIT_RETENTION_DAYS: {
+    default: "90",
+    help: "Initial audit retention; admins change it at run time in Settings.",
+  },
+  CLAWORC_MAX_BODY_BYTES: { default: "1048576", help: "Largest accepted request body for JSON APIs." },
+  CLAWORC_TRUST_PROXY: {
+    default: "false",
+    help: "`true` to take the client IP from X-Forwarded-For (only behind your own reverse proxy).",
+  },
+  CLAWORC_LOG_LEVEL: { default: "info", help: "`debug`, `info`, `warn` or `error`." },
+} as const;
+
+export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
+
+const int = (min: number, max: number) => z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
+const bool = z.enum(["true", "false"], "must be `true` or `false`").transform((v) => v === "true");
+const origin = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((u) => new URL(u).origin);
+
+const schema = z.object({
+  CLAWORC_DATA_PATH: z.string().trim().min(1, "must not be empty"),
+  CLAWORC_HOST: z.string().trim().min(1, "must not be empty"),
+  CLAWORC_PORT: int(0, 65535),
+  CLAWORC_SECRET_KEY: z.string().trim(),
+  CLAWORC_PUBLIC_URL: z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })]),
+  CLAWORC_ALLOWED_ORIGINS: z.string().transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean)).pipe(z.array(origin)),
+  CLAWORC_COOKIE_SECURE: z.enum(["auto", "true", "false"], "must be `auto`, `true` or `false`"),
+  CLAWORC_SESSION_IDLE_MINUTES: int(1, 525_600),
+  CLAWORC_SESSION_MAX_HOURS: int(1, 87_600),
+  CLAWORC_AUDIT_RETENTION_DAYS: int(1, 36_500),
+  CLAWORC_MAX_BODY_BYTES: int(1024, 1 << 30),
+  CLAWORC_TRUST_PROXY: bool,
+  CLAWORC_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], "must be debug, info, warn or error"),
+});
+
+/** The validated configuration every part of the control plane reads. */
+export interface Config {
+  dataPath: string;
+  host: string;
+  port: number;
+  secretKey: string | null;
+  publicUrl: URL | null;
+  allowedOrigins: string[];
+  cookieSecure: "auto" | boolean;
+  sessionIdleMs: number;
+  sessionMaxMs: number;
+  auditRetentionDays: number;
+  maxBodyBytes: number;
+  trustProxy: boolean;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** Invalid configuration: the message names the variable and what is wrong. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads configuration from `env` (a lookup, so only known variables are read). */
+export function loadConfig(env: (name: string) => string | undefined): Config {
+  const raw: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(CONFIG_VARIABLES)) raw[name] = env(name) ?? spec.default;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0]);
+    throw new ConfigError(`Invalid ${name}=${JSON.stringify(raw[name])}: ${issue.message}.`);
+  }
+  const v = parsed.data;
+  const publicUrl = v.CLAWORC_PUBLIC_URL ? new URL(v.CLAWORC_PUBLIC_URL) : null;
+  const origins = new Set(v.CLAWORC_ALLOWED_ORIGINS);
+  if (publicUrl) origins.add(publicUrl.origin);
+  return {
+    dataPath: v.CLAWORC_DATA_PATH,
+    host: v.CLAWORC_HOST,
+    port: v.CLAWORC_PORT,
+    secretKey: v.CLAWORC_SECRET_KEY || null,
+    publicUrl,
+    allowedOrigins: [...origins],
+    cookieSecure: v.CLAWORC_COOKIE_SECURE === "auto" ? "auto" : v.CLAWORC_COOKIE_SECURE === "true",
+    sessionIdleMs: v.CLAWORC_SESSION_IDLE_MINUTES * 60_000,
+    sessionMaxMs: v.CLAWORC_SESSION_MAX_HOURS * 3_600_000,
+    auditRetentionDays: v.CLAWORC_AUDIT_RETENTION_DAYS,
+    maxBodyBytes: v.CLAWORC_MAX_BODY_BYTES,
+    trustProxy: v.CLAWORC_TRUST_PROXY,
+    logLevel: v.CLAWORC_LOG_LEVEL,
+  };
+}

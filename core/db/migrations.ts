@@ -1,0 +1,77 @@
+/** One forward-only schema step. Never edit a released migration: add a new one. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The schema history, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "users_sessions_settings",
+    sql: `
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        ip TEXT NOT NULL DEFAULT '',
+        user_agent TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );`,
+  },
+  {
+    version: 2,
+    name: "instances_and_assignments",
+    sql: `
+      CREATE TABLE instances (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'stopped',
+        sort_order INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE user_instances (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, instance_id)
+      );
+      CREATE INDEX user_instances_instance ON user_instances(instance_id);`,
+  },
+  {
+    version: 3,
+    name: "audit_log",
+    sql: `
+      CREATE TABLE audit_logs (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor_id INTEGER,
+        actor TEXT NOT NULL,
+        ip TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        instance_id INTEGER,
+        outcome TEXT NOT NULL CHECK (outcome IN ('success', 'failure', 'denied')),
+        details TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX audit_logs_at ON audit_logs(at);
+      CREATE INDEX audit_logs_action ON audit_logs(action, at);
+      CREATE INDEX audit_logs_instance ON audit_logs(instance_id, at);`,
+  },
+];

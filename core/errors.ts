@@ -1,0 +1,64 @@
+/** Stable, machine-readable error codes returned in every JSON error body. */
+export type ErrorCode =
+  | "BAD_REQUEST"
+  | "VALIDATION_FAILED"
+  | "MALFORMED_JSON"
+  | "UNAUTHENTICATED"
+  | "INVALID_CREDENTIALS"
+  | "FORBIDDEN"
+  | "ORIGIN_REJECTED"
+  | "NOT_FOUND"
+  | "USER_NOT_FOUND"
+  | "INSTANCE_NOT_FOUND"
+  | "CONFLICT"
+  | "SETUP_DONE"
+  | "USERNAME_TAKEN"
+  | "LAST_ADMIN"
+  | "SELF_ACTION"
+  | "PAYLOAD_TOO_LARGE"
+  | "RATE_LIMITED"
+  | "SECRET_UNREADABLE"
+  | "INTERNAL";
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  ORIGIN_REJECTED: 403,
+  NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  INSTANCE_NOT_FOUND: 404,
+  CONFLICT: 409,
+  SETUP_DONE: 409,
+  USERNAME_TAKEN: 409,
+  LAST_ADMIN: 409,
+  SELF_ACTION: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  SECRET_UNREADABLE: 500,
+  INTERNAL: 500,
+};
+
+/** The one error type of the application: a message for people, a code for programs. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra response headers, e.g. `Retry-After`. */
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = "AppError";
+    this.code = code;
+    this.status = STATUS[code];
+    this.headers = headers;
+  }
+
+  /** The JSON body sent to clients. */
+  toBody(): { detail: string; code: ErrorCode } {
+    return { detail: this.message, code: this.code };
+  }
+}

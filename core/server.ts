@@ -1,0 +1,61 @@
+import type { Config } from "./config.ts";
+import { type AppParts, createApp, type ClaworcApp } from "./app.ts";
+import type { Logger } from "./log.ts";
+import { openServices } from "./boot.ts";
+
+/** A running control plane. */
+export interface RunningServer extends ClaworcApp {
+  url: string;
+  /** Stops listening, closes plugins and the database. */
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+/** Opens storage, assembles the app, listens, then runs plugins' `ready`. Nothing is left half-started on failure. */
+export async function startServer(config: Config, parts: AppParts, options: { log?: Logger } = {}): Promise<RunningServer> {
+  const services = await openServices(config, options);
+  const { log, db, sessions } = services;
+  let built: ClaworcApp;
+  try {
+    built = await createApp(services, parts);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  const { app, host } = built;
+  let resolveListening: (addr: Deno.NetAddr) => void;
+  const listening = new Promise<Deno.NetAddr>((r) => resolveListening = r);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: (addr) => resolveListening(addr),
+    }, (req, info) => app.fetch(req, info));
+  } catch (e) {
+    await host.close();
+    db.close();
+    if (e instanceof Deno.errors.AddrInUse) throw new Error(`Cannot listen on ${config.host}:${config.port}: the port is in use (set CLAWORC_PORT).`);
+    throw e;
+  }
+  const addr = await listening;
+  const url = `http://${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
+  sessions.purgeExpired();
+  const purge = setInterval(() => sessions.purgeExpired(), HOUR);
+  await host.ready();
+  log.info("claworc listening", { url, plugins: host.names(), backend: host.backend?.name ?? "none" });
+  let closed = false;
+  return {
+    ...built,
+    url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(purge);
+      await server.shutdown();
+      await host.close();
+      db.close();
+    },
+  };
+}

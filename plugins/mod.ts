@@ -1,0 +1,7 @@
+import type { Plugin } from "../core/mod.ts";
+import { auditPlugin } from "./audit/mod.tsx";
+
+/** The built-in plugins, in load order. Add a plugin here to ship it. */
+export function builtinPlugins(): Plugin[] {
+  return [auditPlugin() as Plugin];
+}

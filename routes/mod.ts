@@ -1,0 +1,24 @@
+import type { Router } from "../core/http/router.ts";
+import type { PluginHost } from "../core/plugins/host.ts";
+import type { CoreServices } from "../core/services.ts";
+import { authRoutes } from "./api/auth.ts";
+import { instanceRoutes } from "./api/instances.ts";
+import { settingsRoutes } from "./api/settings.ts";
+import { systemRoutes } from "./api/system.ts";
+import { userRoutes } from "./api/users.ts";
+import { notFoundPage, pageRoutes } from "./pages/mod.tsx";
+import { staticRoutes } from "./static.ts";
+
+/** Registers every core route (API, pages, assets) on the root router. */
+export function coreRoutes(root: Router, s: CoreServices, host: PluginHost): void {
+  const api = root.scope("/api/v1");
+  authRoutes(api, s);
+  userRoutes(api, s);
+  instanceRoutes(api, s);
+  settingsRoutes(api, s);
+  systemRoutes(root, s, host);
+  staticRoutes(root);
+  pageRoutes(root, s, host);
+}
+
+export { notFoundPage };
