@@ -352,7 +352,7 @@ function UserRow(
       <tr>
         <th scope="row">
           <span class="username">{user.username}</span>
-          {isMe && <span class="muted">(you)</span>}
+          {isMe && <span class="muted you">(you)</span>}
         </th>
         <td>
           <select
@@ -367,7 +367,7 @@ function UserRow(
             <option value="admin">Administrator</option>
           </select>
         </td>
-        <td>
+        <td class="nowrap">
           <time dateTime={user.created_at} title={user.created_at}>{user.created_at.slice(0, 10)}</time>
         </td>
         <td data-testid="assigned-count">{assigned.length}</td>

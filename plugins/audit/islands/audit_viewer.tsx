@@ -51,9 +51,12 @@ export function formatTime(iso: string): string {
   return iso.replace("T", " ").slice(0, 19) + " UTC";
 }
 
+/** One-line JSON with a space after each top-level comma, so long details can wrap between keys. */
 function compactJson(details: Record<string, unknown>): string {
-  if (!details || Object.keys(details).length === 0) return "";
-  return JSON.stringify(details);
+  if (!details || typeof details !== "object") return details == null ? "" : JSON.stringify(details);
+  const keys = Object.entries(details);
+  if (keys.length === 0) return "";
+  return "{" + keys.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`).join(", ") + "}";
 }
 
 /**
@@ -220,7 +223,9 @@ export default function AuditViewer({ initial, actions: initialActions, pageSize
             </select>
           </label>
           <label>
-            Since <span class="muted">(your local time)</span>
+            <span>
+              Since <span class="muted">(local time)</span>
+            </span>
             <input
               type="datetime-local"
               name="since"
@@ -230,7 +235,9 @@ export default function AuditViewer({ initial, actions: initialActions, pageSize
             />
           </label>
           <label>
-            Until <span class="muted">(your local time)</span>
+            <span>
+              Until <span class="muted">(local time)</span>
+            </span>
             <input
               type="datetime-local"
               name="until"
@@ -308,7 +315,7 @@ export default function AuditViewer({ initial, actions: initialActions, pageSize
                       <td class="nowrap">
                         <time dateTime={e.at}>{formatTime(e.at)}</time>
                       </td>
-                      <td>{e.actor_id === null ? <span class="muted">{e.actor}</span> : e.actor}</td>
+                      <td>{e.actor}</td>
                       <td class="mono">{e.ip}</td>
                       <td class="mono">{e.action}</td>
                       <td>

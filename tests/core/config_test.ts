@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "../../core/config.ts";
+
+const from = (env: Record<string, string>) => (name: string) => env[name];
+
+Deno.test("defaults give a loopback server on port 8000 with ./data", () => {
+  const c = loadConfig(from({}));
+  assert.equal(c.dataPath, "./data");
+  assert.equal(c.host, "127.0.0.1");
+  assert.equal(c.port, 8000);
+  assert.equal(c.secretKey, null);
+  assert.deepEqual(c.allowedOrigins, []);
+  assert.equal(c.cookieSecure, "auto");
+  assert.equal(c.auditRetentionDays, 90);
+});
+
+Deno.test("the public URL and extra origins become the allowed origins", () => {
+  const c = loadConfig(from({ CLAWORC_PUBLIC_URL: "https://claworc.example.com/app", CLAWORC_ALLOWED_ORIGINS: "http://localhost:8000, https://b.example" }));
+  assert.deepEqual(c.allowedOrigins.sort(), ["http://localhost:8000", "https://b.example", "https://claworc.example.com"]);
+  assert.equal(c.publicUrl?.protocol, "https:");
+});
+
+Deno.test("invalid values stop start-up with a message naming the variable", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ CLAWORC_PORT: "eighty" }, /CLAWORC_PORT="eighty"/],
+    [{ CLAWORC_PORT: "70000" }, /CLAWORC_PORT/],
+    [{ CLAWORC_PUBLIC_URL: "ftp://x" }, /CLAWORC_PUBLIC_URL/],
+    [{ CLAWORC_COOKIE_SECURE: "yes" }, /CLAWORC_COOKIE_SECURE/],
+    [{ CLAWORC_AUDIT_RETENTION_DAYS: "0" }, /CLAWORC_AUDIT_RETENTION_DAYS/],
+    [{ CLAWORC_ALLOWED_ORIGINS: "not a url" }, /CLAWORC_ALLOWED_ORIGINS/],
+    [{ CLAWORC_DATA_PATH: " " }, /CLAWORC_DATA_PATH/],
+    [{ CLAWORC_LOG_LEVEL: "loud" }, /CLAWORC_LOG_LEVEL/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(() => loadConfig(from(env)), (e) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
+  }
+});
