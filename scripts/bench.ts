@@ -1,0 +1,70 @@
+/**
+ * `deno task bench`: the project's performance record, printed as one table. Later issues add rows
+ * (tunnel throughput vs OpenSSH, exec vs ControlMaster, ...) with a peer measured in the same run.
+ */
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
+
+interface Row {
+  metric: string;
+  value: string;
+  peer?: string;
+  ratio?: string;
+  goal: string;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Process start → first 200 on /health, with the binary's permission flags (islands prebuilt). */
+async function coldStart(): Promise<number> {
+  const port = freePort();
+  const dataPath = `./data/bench-${crypto.randomUUID().slice(0, 8)}`;
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "serve"],
+    cwd: ROOT,
+    env: { CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: String(port), CLAWORC_LOG_LEVEL: "error" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    while (true) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health`);
+        await res.body?.cancel();
+        if (res.status === 200) return performance.now() - started;
+      } catch { /* not yet */ }
+      if (performance.now() - started > 30_000) throw new Error("server did not start in 30 s");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await Deno.remove(`${ROOT}/${dataPath}`, { recursive: true }).catch(() => {});
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const build = await new Deno.Command(Deno.execPath(), { args: ["task", "-q", "build"], cwd: ROOT }).output();
+if (!build.success) throw new Error("island build failed");
+const starts: number[] = [];
+for (let i = 0; i < RUNS; i++) starts.push(await coldStart());
+
+const rows: Row[] = [
+  { metric: `Cold start to first 200 on /health (median of ${RUNS})`, value: `${Math.round(median(starts))} ms`, goal: "≤ 500 ms" },
+];
+const header = ["Metric", "Claworc", "Peer", "Ratio", "Goal"];
+const table = [header, ...rows.map((r) => [r.metric, r.value, r.peer ?? "—", r.ratio ?? "—", r.goal])];
+const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
+for (const [i, row] of table.entries()) {
+  console.log("| " + row.map((cell, j) => cell.padEnd(widths[j])).join(" | ") + " |");
+  if (i === 0) console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+}
