@@ -6,7 +6,7 @@ import { AppError } from "./core/errors.ts";
 import { createLogger } from "./core/log.ts";
 import { VERSION } from "./core/version.ts";
 import { newPassword, role as roleSchema, username as usernameSchema } from "./routes/api/schemas.ts";
-import { coreRoutes, notFoundPage } from "./routes/mod.ts";
+import { coreRoutes, errorPage } from "./routes/mod.ts";
 import { builtinPlugins } from "./plugins/mod.ts";
 
 const HELP = `Claworc ${VERSION}: a control plane for OpenClaw agent instances.
@@ -67,7 +67,7 @@ export async function runCli(args: string[]): Promise<number> {
   try {
     const config = loadConfig((name) => Deno.env.get(name));
     if (command === "serve") {
-      const server = await startServer(config, { routes: coreRoutes, plugins: builtinPlugins(), notFoundPage });
+      const server = await startServer(config, { routes: coreRoutes, plugins: builtinPlugins(), errorPage });
       const stop = async () => {
         await server.close();
         Deno.exit(0);

@@ -1,8 +1,8 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "./errors.ts";
 import type { AppEnv } from "./http/env.ts";
-import { errorHandler, errorResponse, notFoundHandler } from "./http/error_handler.ts";
+import { type ErrorPage, errorHandler, errorResponse, notFoundHandler } from "./http/error_handler.ts";
 import { originCheck } from "./http/origin_check.ts";
 import { RouteRegistry, Router } from "./http/router.ts";
 import { securityHeaders } from "./http/security_headers.ts";
@@ -17,8 +17,8 @@ export interface AppParts {
   /** Registers core API routes and pages on the root router (after plugins are set up). */
   routes: (root: Router, services: CoreServices, host: PluginHost) => void;
   plugins: readonly Plugin[];
-  /** The HTML answer for unknown non-API paths. */
-  notFoundPage: (host: PluginHost) => (c: Context<AppEnv>) => Response | Promise<Response>;
+  /** The HTML page for errors on page requests (404, 403...). */
+  errorPage: (host: PluginHost) => ErrorPage;
 }
 
 /** The assembled application. */
@@ -37,7 +37,6 @@ export async function createApp(services: CoreServices, parts: AppParts): Promis
   const { config, sessions, users } = services;
   const app = new Hono<AppEnv>();
   const registry = new RouteRegistry();
-  app.onError(errorHandler(services.log));
   app.use(securityHeaders());
   app.use(async function identifyCaller(c, next) {
     c.set("clientIp", clientIp(c, config.trustProxy));
@@ -57,7 +56,9 @@ export async function createApp(services: CoreServices, parts: AppParts): Promis
   );
   const root = new Router(app, registry, (user, id) => users.canAccessInstance(user, id));
   const host = new PluginHost(services, root.scope("/api/v1"));
-  app.notFound(notFoundHandler(parts.notFoundPage(host)));
+  const errorPage = parts.errorPage(host);
+  app.onError(errorHandler(services.log, errorPage));
+  app.notFound(notFoundHandler(errorPage));
   await host.setup(parts.plugins);
   parts.routes(root, services, host);
   return { app, registry, host, services };

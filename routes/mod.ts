@@ -6,7 +6,7 @@ import { instanceRoutes } from "./api/instances.ts";
 import { settingsRoutes } from "./api/settings.ts";
 import { systemRoutes } from "./api/system.ts";
 import { userRoutes } from "./api/users.ts";
-import { notFoundPage, pageRoutes } from "./pages/mod.tsx";
+import { errorPage, pageRoutes } from "./pages/mod.tsx";
 import { staticRoutes } from "./static.ts";
 
 /** Registers every core route (API, pages, assets) on the root router. */
@@ -21,4 +21,4 @@ export function coreRoutes(root: Router, s: CoreServices, host: PluginHost): voi
   pageRoutes(root, s, host);
 }
 
-export { notFoundPage };
+export { errorPage };

@@ -4,10 +4,19 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { AppEnv } from "./env.ts";
 
-/** Turns every thrown error into `{detail, code}`; unexpected ones are logged and never leak a stack. */
-export function errorHandler(log: Logger): ErrorHandler<AppEnv> {
+/** Renders an error as an HTML page (for page requests). */
+export type ErrorPage = (c: Context<AppEnv>, err: AppError) => Response | Promise<Response>;
+
+/** Page requests (GET outside /api and /static) get HTML error pages; everything else gets JSON. */
+function wantsHtml(c: Context<AppEnv>): boolean {
+  const path = c.req.path;
+  return c.req.method === "GET" && !path.startsWith("/api/") && !path.startsWith("/static/");
+}
+
+/** Turns every thrown error into `{detail, code}` (or an HTML page); unexpected ones are logged, never leaked. */
+export function errorHandler(log: Logger, page: ErrorPage): ErrorHandler<AppEnv> {
   return function handleError(err, c) {
-    if (err instanceof AppError) return errorResponse(c, err);
+    if (err instanceof AppError) return wantsHtml(c) ? page(c, err) : errorResponse(c, err);
     if (err instanceof HTTPException && err.status < 500) {
       const code = err.status === 413 ? "PAYLOAD_TOO_LARGE" : err.status === 401 ? "UNAUTHENTICATED" : "BAD_REQUEST";
       return errorResponse(c, new AppError(code, err.message || "Bad request."));
@@ -24,11 +33,11 @@ export function errorResponse(c: Context<AppEnv>, err: AppError): Response {
 }
 
 /** Unknown API paths answer JSON 404; other paths get the HTML page from `page`. */
-export function notFoundHandler(page: (c: Context<AppEnv>) => Response | Promise<Response>): NotFoundHandler<AppEnv> {
+export function notFoundHandler(page: ErrorPage): NotFoundHandler<AppEnv> {
   return function handleNotFound(c) {
     if (c.req.path.startsWith("/api/")) {
       return errorResponse(c, new AppError("NOT_FOUND", `No API route ${c.req.method} ${c.req.path}.`));
     }
-    return page(c);
+    return page(c, new AppError("NOT_FOUND", `There is nothing at ${c.req.path}.`));
   };
 }

@@ -22,7 +22,8 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     const h = c.res.headers;
     h.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     h.set("X-Content-Type-Options", "nosniff");
-    h.set("Referrer-Policy", "no-referrer");
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on form posts, which the Origin check refuses.
+    h.set("Referrer-Policy", "same-origin");
     h.set("X-Frame-Options", "DENY");
     h.set("Cross-Origin-Opener-Policy", "same-origin");
     h.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");

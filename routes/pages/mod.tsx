@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../core/http/env.ts";
+import type { AppError } from "../../core/errors.ts";
 import type { Router } from "../../core/http/router.ts";
 import type { PluginHost } from "../../core/plugins/host.ts";
 import type { CoreServices } from "../../core/services.ts";
@@ -119,13 +120,15 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
   }
 }
 
-/** The HTML 404 page. */
-export function notFoundPage(host: PluginHost) {
-  return (c: Context<AppEnv>) =>
-    framed(c, host, "Page not found", (
-      <div class="empty">
-        <p>There is nothing at {c.req.path}.</p>
+const ERROR_TITLES: Record<number, string> = { 400: "Bad request", 403: "Not allowed", 404: "Page not found", 429: "Slow down" };
+
+/** The HTML error page for page requests (a 403 for a user on an admin page, a 404...). */
+export function errorPage(host: PluginHost) {
+  return (c: Context<AppEnv>, err: AppError) =>
+    framed(c, host, ERROR_TITLES[err.status] ?? "Something went wrong", (
+      <div class="empty" data-testid="error-page" data-code={err.code}>
+        <p>{err.message}</p>
         <p><a href="/">Back to the dashboard</a></p>
       </div>
-    ), 404);
+    ), err.status);
 }

@@ -4,7 +4,7 @@ import { createApp, type ClaworcApp } from "../../core/app.ts";
 import { ManualClock } from "../../core/clock.ts";
 import { silentLogger } from "../../core/log.ts";
 import type { Plugin } from "../../core/plugins/contract.ts";
-import { coreRoutes, notFoundPage } from "../../routes/mod.ts";
+import { coreRoutes, errorPage } from "../../routes/mod.ts";
 import { builtinPlugins } from "../../plugins/mod.ts";
 
 export const ORIGIN = "http://claworc.test";
@@ -43,7 +43,7 @@ export async function testApp(
   const config = loadConfig((name) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PUBLIC_URL: ORIGIN, ...env })[name]);
   const clock = new ManualClock(Date.now());
   const services = await openServices(config, { log: silentLogger, clock });
-  const built = await createApp(services, { routes: coreRoutes, plugins, notFoundPage });
+  const built = await createApp(services, { routes: coreRoutes, plugins, errorPage });
   await built.host.ready();
 
   const request = (method: string, path: string, opts: RequestOptions = {}) => {

@@ -1,0 +1,292 @@
+import assert from "node:assert/strict";
+import { ADMIN, type TestApp, testApp } from "../_helpers/harness.ts";
+import { type Permission, PERMISSIONS } from "../../core/http/policy.ts";
+import type { RouteInfo } from "../../core/http/router.ts";
+
+/**
+ * The authorization matrix: every route of the application, by hand, with the permission it must
+ * declare. A new route without a row fails, a row without a route fails, a changed permission fails.
+ */
+const EXPECTED: Record<string, Permission> = {
+  // plugins/audit
+  "GET /api/v1/audit-logs": "admin",
+  "GET /api/v1/audit-logs/actions": "admin",
+  "GET /audit": "admin",
+  // routes/api/auth.ts
+  "GET /api/v1/auth/setup-required": "public",
+  "POST /api/v1/auth/setup": "public",
+  "POST /api/v1/auth/login": "public",
+  "POST /api/v1/auth/logout": "authenticated",
+  "GET /api/v1/auth/me": "authenticated",
+  "POST /api/v1/auth/change-password": "authenticated",
+  // routes/api/users.ts
+  "GET /api/v1/users": "admin",
+  "POST /api/v1/users": "admin",
+  "DELETE /api/v1/users/:userId": "admin",
+  "PUT /api/v1/users/:userId/role": "admin",
+  "GET /api/v1/users/:userId/instances": "admin",
+  "PUT /api/v1/users/:userId/instances": "admin",
+  "POST /api/v1/users/:userId/reset-password": "admin",
+  // routes/api/instances.ts
+  "GET /api/v1/instances": "authenticated",
+  // routes/api/settings.ts
+  "GET /api/v1/settings": "admin",
+  "PUT /api/v1/settings": "admin",
+  // routes/api/system.ts
+  "GET /health": "public",
+  "GET /api/v1/openapi.json": "public",
+  // routes/static.ts
+  "GET /static/*": "public",
+  // routes/pages/mod.tsx
+  "GET /setup": "public",
+  "GET /login": "public",
+  "POST /logout": "public",
+  "GET /": "authenticated",
+  "GET /users": "admin",
+  "GET /account": "authenticated",
+  "GET /settings": "admin",
+};
+
+const keyOf = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
+
+/** Global middleware is registered by Hono as method ALL on these paths; anything else is a route. */
+const MIDDLEWARE_PATHS = new Set(["/*", "/api/*"]);
+
+Deno.test("every Hono route has a policy in the registry, and every registry route is served by Hono", async () => {
+  const t = await testApp();
+  try {
+    const middleware = t.app.routes.filter((r) => r.method === "ALL");
+    for (const m of middleware) {
+      assert.ok(
+        MIDDLEWARE_PATHS.has(m.path),
+        `ALL ${m.path} (${m.handler.name || "anonymous"}) is not global middleware: use Router.add, not app.all`,
+      );
+    }
+    const hono = new Set(t.app.routes.filter((r) => r.method !== "ALL").map(keyOf));
+    const registry = new Set(t.registry.routes.map(keyOf));
+    assert.ok(hono.size > 0 && registry.size > 0);
+    const unregistered = [...hono].filter((k) => !registry.has(k));
+    assert.deepEqual(unregistered, [], "Hono routes added without Router.add (no permission declared)");
+    const unserved = [...registry].filter((k) => !hono.has(k));
+    assert.deepEqual(unserved, [], "registry routes Hono does not serve");
+    assert.equal(registry.size, t.registry.routes.length, "no route is registered twice");
+    for (const r of t.registry.routes) {
+      assert.ok(PERMISSIONS.includes(r.permission), `${keyOf(r)} has unknown permission ${r.permission}`);
+    }
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("the registry matches the authorization matrix exactly", async () => {
+  const t = await testApp();
+  try {
+    const actual = Object.fromEntries(t.registry.routes.map((r) => [keyOf(r), r.permission]));
+    const missingRows = Object.keys(actual).filter((k) => !(k in EXPECTED)).sort();
+    const staleRows = Object.keys(EXPECTED).filter((k) => !(k in actual)).sort();
+    assert.deepEqual(missingRows, [], "routes without a row in EXPECTED");
+    assert.deepEqual(staleRows, [], "rows in EXPECTED without a route");
+    for (const [key, permission] of Object.entries(EXPECTED)) {
+      assert.equal(actual[key], permission, `${key} declares ${actual[key]}, the matrix says ${permission}`);
+    }
+  } finally {
+    await t.close();
+  }
+});
+
+type Caller = "anonymous" | "user" | "assigned" | "admin";
+const CALLERS: readonly Caller[] = ["anonymous", "user", "assigned", "admin"];
+
+const PLAIN = { username: "plain", password: "plain-password-1" };
+const ASSIGNED = { username: "assigned", password: "assigned-password-1" };
+const CREDENTIALS: Record<Exclude<Caller, "anonymous">, { username: string; password: string }> = {
+  user: PLAIN,
+  assigned: ASSIGNED,
+  admin: ADMIN,
+};
+
+/** Routes that end the caller's session: each call gets a fresh one. */
+const ENDS_SESSION = new Set(["POST /api/v1/auth/logout", "POST /logout"]);
+
+let unique = 0;
+
+/** A valid body per route with a body schema (a 400 on these would hide a wrong permission). */
+const SAMPLE_BODIES: Record<string, (caller: Caller) => unknown> = {
+  "POST /api/v1/auth/setup": () => ({ username: "second-admin", password: "second-password-1" }),
+  "POST /api/v1/auth/login": () => ADMIN,
+  "POST /api/v1/auth/change-password": (caller) => {
+    // The same password again: the call succeeds and nothing changes for later calls.
+    const password = caller === "anonymous" ? "whatever-password-1" : CREDENTIALS[caller].password;
+    return { current_password: password, new_password: password };
+  },
+  "POST /api/v1/users": () => ({ username: `made-${++unique}`, password: "made-password-1", role: "user" }),
+  "PUT /api/v1/users/:userId/role": () => ({ role: "user" }),
+  "PUT /api/v1/users/:userId/instances": () => ({ instance_ids: [] }),
+  "POST /api/v1/users/:userId/reset-password": () => ({ password: PLAIN.password }),
+  "PUT /api/v1/settings": () => ({ audit_retention_days: 90 }),
+};
+
+type Outcome = "allowed" | "401" | "403" | "login-redirect";
+
+/** What the policy promises for `caller` on a route with `permission`. */
+function expectedOutcome(route: RouteInfo, caller: Caller): Outcome {
+  if (route.permission === "public") return "allowed";
+  if (caller === "anonymous") return route.kind === "page" ? "login-redirect" : "401";
+  switch (route.permission) {
+    case "authenticated":
+      return "allowed";
+    case "admin":
+      return caller === "admin" ? "allowed" : "403";
+    case "instance":
+      return caller === "user" ? "403" : "allowed";
+  }
+}
+
+interface World {
+  t: TestApp;
+  cookies: Record<Exclude<Caller, "anonymous">, string>;
+  plainId: number;
+}
+
+/** A concrete URL for a registry path: `:id` → instance 1, `:userId` → the plain user (or `userId`). */
+function concretePath(path: string, userId: number): string {
+  const url = path
+    .replace(/:id\b/g, "1")
+    .replace(/:userId\b/g, String(userId))
+    .replace(/\/\*$/, "/app.css");
+  assert.ok(!/[:*]/.test(url), `no sample value for a parameter of ${path}; teach concretePath about it`);
+  return url;
+}
+
+/** Signs back in any caller whose session a route ended (change of password, reset, ...). */
+async function ensureSessions(w: World): Promise<void> {
+  for (const caller of ["user", "assigned", "admin"] as const) {
+    const me = await w.t.request("GET", "/api/v1/auth/me", { cookie: w.cookies[caller] });
+    if (me.status === 401) {
+      w.cookies[caller] = await w.t.login(CREDENTIALS[caller].username, CREDENTIALS[caller].password);
+    } else assert.equal(me.status, 200);
+  }
+}
+
+async function call(w: World, route: RouteInfo, caller: Caller): Promise<Response> {
+  const key = keyOf(route);
+  let userId = w.plainId;
+  if (key === "DELETE /api/v1/users/:userId") {
+    userId = (await w.t.services.users.create(`throwaway-${++unique}`, "throwaway-password-1", "user")).id;
+  }
+  let cookie: string | undefined;
+  if (caller !== "anonymous") {
+    cookie = ENDS_SESSION.has(key)
+      ? await w.t.login(CREDENTIALS[caller].username, CREDENTIALS[caller].password)
+      : w.cookies[caller];
+  }
+  const body = SAMPLE_BODIES[key]?.(caller);
+  return await w.t.request(route.method, concretePath(route.path, userId), { cookie, body });
+}
+
+Deno.test("each route answers each kind of caller as its permission says", async () => {
+  const t = await testApp();
+  try {
+    const admin = await t.setupAdmin();
+    const plainId = await t.createUser(admin, PLAIN.username, "user", PLAIN.password);
+    const assignedId = await t.createUser(admin, ASSIGNED.username, "user", ASSIGNED.password);
+    const instance = t.services.instances.insert("bot-a", "A");
+    assert.equal(instance.id, 1);
+    const assign = await t.request("PUT", `/api/v1/users/${assignedId}/instances`, {
+      cookie: admin,
+      body: { instance_ids: [1] },
+    });
+    assert.equal(assign.status, 200);
+    const w: World = {
+      t,
+      plainId,
+      cookies: {
+        admin,
+        user: await t.login(PLAIN.username, PLAIN.password),
+        assigned: await t.login(ASSIGNED.username, ASSIGNED.password),
+      },
+    };
+
+    const bodyRoutesWithoutSample = t.registry.routes.filter((r) => r.body && !(keyOf(r) in SAMPLE_BODIES)).map(keyOf);
+    assert.deepEqual(bodyRoutesWithoutSample, [], "routes with a body schema need a sample body here");
+
+    const failures: string[] = [];
+    let checked = 0;
+    for (const route of t.registry.routes) {
+      for (const caller of CALLERS) {
+        const expected = expectedOutcome(route, caller);
+        const res = await call(w, route, caller);
+        const text = await res.text();
+        const what = `${keyOf(route)} as ${caller}: expected ${expected}, got ${res.status} ${text.slice(0, 160)}`;
+        const code = res.headers.get("content-type")?.includes("json") && text ? JSON.parse(text).code : undefined;
+        let ok: boolean;
+        switch (expected) {
+          case "allowed":
+            ok = res.status !== 401 && res.status !== 403 && res.status < 500 &&
+              !(res.status === 400 && keyOf(route) in SAMPLE_BODIES);
+            break;
+          case "401":
+            ok = res.status === 401 && code === "UNAUTHENTICATED";
+            break;
+          case "403":
+            ok = res.status === 403 && code === "FORBIDDEN";
+            break;
+          case "login-redirect":
+            ok = res.status === 302 && (res.headers.get("location") ?? "").startsWith("/login?next=");
+            break;
+        }
+        if (!ok) failures.push(what);
+        checked++;
+        await ensureSessions(w);
+      }
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(checked, t.registry.routes.length * CALLERS.length);
+
+    // The calls above left the callers as they were.
+    assert.deepEqual(t.services.users.assignedInstanceIds(assignedId), [1]);
+    assert.deepEqual(t.services.users.assignedInstanceIds(plainId), []);
+    assert.equal(t.services.users.get(plainId).role, "user");
+    assert.equal(t.services.users.adminCount(), 1);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a non-numeric path id answers 400 BAD_REQUEST, never 500", async () => {
+  const t = await testApp();
+  try {
+    const admin = await t.setupAdmin();
+    // An instance route if one exists (its id is parsed by the policy), else a user route.
+    const instanceRoute = t.registry.routes.find((r) => r.path.startsWith("/api/v1/instances/:id"));
+    const probe = instanceRoute ?? t.registry.find("PUT", "/api/v1/users/:userId/role")!;
+    const probePath = probe.path.replace(/:\w+/g, "abc");
+    const res = await t.request(probe.method, probePath, {
+      cookie: admin,
+      body: SAMPLE_BODIES[keyOf(probe)]?.("admin"),
+    });
+    assert.equal(res.status, 400, `${probe.method} ${probePath}`);
+    const body = await res.json();
+    assert.deepEqual(Object.keys(body).sort(), ["code", "detail"]);
+    assert.equal(body.code, "BAD_REQUEST");
+    assert.match(body.detail, /id.*"abc"/i, "the message names the parameter and the bad value");
+
+    // Every route with a path parameter, and a few more shapes of bad id.
+    const withParams = t.registry.routes.filter((r) => /:\w+/.test(r.path));
+    assert.ok(withParams.length > 0);
+    for (const route of withParams) {
+      for (const bad of ["abc", "0", "-1", "1.5", "01", "1e3", "%20"]) {
+        const path = route.path.replace(/:\w+/g, bad);
+        const res = await t.request(route.method, path, {
+          cookie: admin,
+          body: SAMPLE_BODIES[keyOf(route)]?.("admin"),
+        });
+        assert.equal(res.status, 400, `${route.method} ${path}`);
+        assert.equal((await res.json()).code, "BAD_REQUEST", `${route.method} ${path}`);
+      }
+    }
+    assert.equal(t.services.users.count(), 1, "nothing was created or deleted");
+  } finally {
+    await t.close();
+  }
+});
