@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError, CONFIG_VARIABLES, loadConfig } from "./core/config.ts";
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from "./core/config.ts";
 import { openServices } from "./core/boot.ts";
 import { startServer } from "./core/server.ts";
 import { AppError } from "./core/errors.ts";
@@ -25,7 +25,10 @@ Without --password the password is read from standard input (one line), so it st
 your shell history and the process list.
 
 Configuration (environment variables):
-${Object.entries(CONFIG_VARIABLES).map(([k, v]) => `  ${k.padEnd(30)} ${v.help} Default: ${v.default || "(none)"}`).join("\n")}
+${
+  Object.entries(CONFIG_VARIABLES).map(([k, v]) => `  ${k.padEnd(30)} ${v.help} Default: ${v.default || "(none)"}`)
+    .join("\n")
+}
 `;
 
 /** Reads one line from standard input (for passwords). */
@@ -35,7 +38,13 @@ async function readLine(): Promise<string> {
   return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split(/\r?\n/)[0];
 }
 
-function check<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } } }, value: unknown, what: string): T {
+function check<T>(
+  schema: {
+    safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
+  },
+  value: unknown,
+  what: string,
+): T {
   const r = schema.safeParse(value);
   if (!r.success) throw new CliError(`Invalid ${what}: ${r.error.issues[0].message}.`);
   return r.data;
@@ -84,7 +93,9 @@ export async function runCli(args: string[]): Promise<number> {
     try {
       const actor = { id: null, name: "cli" };
       if (sub === "list") {
-        for (const u of s.users.list()) console.log(`${String(u.id).padStart(4)}  ${u.username.padEnd(24)} ${u.role.padEnd(6)} ${u.created_at}`);
+        for (const u of s.users.list()) {
+          console.log(`${String(u.id).padStart(4)}  ${u.username.padEnd(24)} ${u.role.padEnd(6)} ${u.created_at}`);
+        }
         return 0;
       }
       const username = check(usernameSchema, values.username, "--username");
@@ -92,14 +103,24 @@ export async function runCli(args: string[]): Promise<number> {
       if (sub === "create") {
         const role = check(roleSchema, values.role ?? "admin", "--role");
         const user = await s.users.create(username, password, role);
-        s.audit.record({ actor, action: "user.create", target: user.username, details: { user_id: user.id, role, via: "cli" } });
+        s.audit.record({
+          actor,
+          action: "user.create",
+          target: user.username,
+          details: { user_id: user.id, role, via: "cli" },
+        });
         console.log(`Created ${role} "${user.username}" (id ${user.id}).`);
       } else {
         const found = s.users.credentials(username);
         if (!found) throw new CliError(`No user named "${username}".`);
         await s.users.setPassword(found.id, password);
         const ended = s.sessions.destroyForUser(found.id);
-        s.audit.record({ actor, action: "user.password_reset", target: found.username, details: { user_id: found.id, sessions_ended: ended, via: "cli" } });
+        s.audit.record({
+          actor,
+          action: "user.password_reset",
+          target: found.username,
+          details: { user_id: found.id, sessions_ended: ended, via: "cli" },
+        });
         console.log(`Password of "${found.username}" reset; ${ended} session(s) ended.`);
       }
       return 0;
@@ -112,7 +133,11 @@ export async function runCli(args: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      console.error(`claworc: ${(e as Error).message}\nThe data folder must be readable and writable by this program (CLAWORC_DATA_PATH).`);
+      console.error(
+        `claworc: ${
+          (e as Error).message
+        }\nThe data folder must be readable and writable by this program (CLAWORC_DATA_PATH).`,
+      );
       return 2;
     }
     console.error(`claworc: ${(e as Error).message}`);

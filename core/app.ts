@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "./errors.ts";
 import type { AppEnv } from "./http/env.ts";
-import { type ErrorPage, errorHandler, errorResponse, notFoundHandler } from "./http/error_handler.ts";
+import { errorHandler, type ErrorPage, errorResponse, notFoundHandler } from "./http/error_handler.ts";
 import { originCheck } from "./http/origin_check.ts";
-import { RouteRegistry, Router } from "./http/router.ts";
+import { Router, RouteRegistry } from "./http/router.ts";
 import { securityHeaders } from "./http/security_headers.ts";
 import { clientIp } from "./http/client_ip.ts";
 import { readSessionCookie } from "./http/session_cookie.ts";
@@ -51,7 +51,10 @@ export async function createApp(services: CoreServices, parts: AppParts): Promis
     bodyLimit({
       maxSize: config.maxBodyBytes,
       onError: (c) =>
-        errorResponse(c as never, new AppError("PAYLOAD_TOO_LARGE", `The request body is larger than ${config.maxBodyBytes} bytes.`)),
+        errorResponse(
+          c as never,
+          new AppError("PAYLOAD_TOO_LARGE", `The request body is larger than ${config.maxBodyBytes} bytes.`),
+        ),
     }),
   );
   const root = new Router(app, registry, (user, id) => users.canAccessInstance(user, id));

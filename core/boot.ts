@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { type Config } from "./config.ts";
 import { Database } from "./db/database.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { systemClock, type Clock } from "./clock.ts";
+import { type Clock, systemClock } from "./clock.ts";
 import { hasKeyCheck, verifyMasterKey } from "./secrets/key_check.ts";
 import { loadMasterKey } from "./secrets/master_key.ts";
 import { Secrets } from "./secrets/secrets.ts";
@@ -29,7 +29,10 @@ export async function prepareDataDir(path: string, log: Logger): Promise<void> {
  * Opens the database, applies migrations, loads and checks the master key, and builds the services.
  * Everything the server and the CLI share; nothing listens yet.
  */
-export async function openServices(config: Config, options: { log?: Logger; clock?: Clock } = {}): Promise<CoreServices> {
+export async function openServices(
+  config: Config,
+  options: { log?: Logger; clock?: Clock } = {},
+): Promise<CoreServices> {
   const log = options.log ?? createLogger(config.logLevel);
   await prepareDataDir(config.dataPath, log);
   const db = new Database(join(config.dataPath, DATABASE_FILE));

@@ -34,7 +34,8 @@ export const CONFIG_VARIABLES = {
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
 
-const int = (min: number, max: number) => z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
+const int = (min: number, max: number) =>
+  z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
 const bool = z.enum(["true", "false"], "must be `true` or `false`").transform((v) => v === "true");
 const origin = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((u) => new URL(u).origin);
 
@@ -44,7 +45,9 @@ const schema = z.object({
   CLAWORC_PORT: int(0, 65535),
   CLAWORC_SECRET_KEY: z.string().trim(),
   CLAWORC_PUBLIC_URL: z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })]),
-  CLAWORC_ALLOWED_ORIGINS: z.string().transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean)).pipe(z.array(origin)),
+  CLAWORC_ALLOWED_ORIGINS: z.string().transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean)).pipe(
+    z.array(origin),
+  ),
   CLAWORC_COOKIE_SECURE: z.enum(["auto", "true", "false"], "must be `auto`, `true` or `false`"),
   CLAWORC_SESSION_IDLE_MINUTES: int(1, 525_600),
   CLAWORC_SESSION_MAX_HOURS: int(1, 87_600),

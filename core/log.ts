@@ -12,7 +12,11 @@ export interface Logger {
 }
 
 /** Creates a logger that drops events below `level`. */
-export function createLogger(level: LogLevel = "info", scope = "core", sink = (line: string) => console.error(line)): Logger {
+export function createLogger(
+  level: LogLevel = "info",
+  scope = "core",
+  sink = (line: string) => console.error(line),
+): Logger {
   const emit = (at: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[at] < ORDER[level]) return;
     sink(JSON.stringify({ time: new Date().toISOString(), level: at, scope, msg, ...fields }));

@@ -1,8 +1,14 @@
 /** Core's public surface for plugins: import from here, never from core's internals. */
 export type { Plugin, PluginContext, PluginPage, ServiceName } from "./plugins/contract.ts";
 export { definePlugin } from "./plugins/contract.ts";
-export type { InstanceSpec, RuntimeBackend, RuntimeState, RuntimeStatus, SshEndpoint } from "./plugins/runtime_backend.ts";
-export type { RouteSpec, Router } from "./http/router.ts";
+export type {
+  InstanceSpec,
+  RuntimeBackend,
+  RuntimeState,
+  RuntimeStatus,
+  SshEndpoint,
+} from "./plugins/runtime_backend.ts";
+export type { Router, RouteSpec } from "./http/router.ts";
 export { numericParam } from "./http/router.ts";
 export type { Permission } from "./http/policy.ts";
 export { AppError, type ErrorCode } from "./errors.ts";

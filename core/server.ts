@@ -1,5 +1,5 @@
 import type { Config } from "./config.ts";
-import { type AppParts, createApp, type ClaworcApp } from "./app.ts";
+import { type AppParts, type ClaworcApp, createApp } from "./app.ts";
 import type { Logger } from "./log.ts";
 import { openServices } from "./boot.ts";
 
@@ -13,7 +13,11 @@ export interface RunningServer extends ClaworcApp {
 const HOUR = 3_600_000;
 
 /** Opens storage, assembles the app, listens, then runs plugins' `ready`. Nothing is left half-started on failure. */
-export async function startServer(config: Config, parts: AppParts, options: { log?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  parts: AppParts,
+  options: { log?: Logger } = {},
+): Promise<RunningServer> {
   const services = await openServices(config, options);
   const { log, db, sessions } = services;
   let built: ClaworcApp;
@@ -36,7 +40,9 @@ export async function startServer(config: Config, parts: AppParts, options: { lo
   } catch (e) {
     await host.close();
     db.close();
-    if (e instanceof Deno.errors.AddrInUse) throw new Error(`Cannot listen on ${config.host}:${config.port}: the port is in use (set CLAWORC_PORT).`);
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new Error(`Cannot listen on ${config.host}:${config.port}: the port is in use (set CLAWORC_PORT).`);
+    }
     throw e;
   }
   const addr = await listening;

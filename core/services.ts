@@ -26,7 +26,13 @@ export interface CoreServices {
 }
 
 /** Builds the services over an open, migrated database. */
-export function createServices(config: Config, db: Database, secrets: Secrets, log: Logger, clock: Clock): CoreServices {
+export function createServices(
+  config: Config,
+  db: Database,
+  secrets: Secrets,
+  log: Logger,
+  clock: Clock,
+): CoreServices {
   return {
     config,
     log,

@@ -16,7 +16,14 @@ const TYPES: Record<string, string> = {
 
 /** `GET /static/*`: the stylesheet, images and island bundles, confined to the static folder. */
 export function staticRoutes(root: Router): void {
-  root.add({ method: "GET", path: "/static/*", permission: "public", kind: "page", summary: "Static assets", tags: ["system"] }, async (c) => {
+  root.add({
+    method: "GET",
+    path: "/static/*",
+    permission: "public",
+    kind: "page",
+    summary: "Static assets",
+    tags: ["system"],
+  }, async (c) => {
     const rel = decodeURIComponent(c.req.path.slice("/static/".length));
     const path = normalize(join(STATIC_DIR, rel));
     const type = TYPES[extname(path)];
@@ -27,6 +34,9 @@ export function staticRoutes(root: Router): void {
     } catch {
       throw new AppError("NOT_FOUND", `No such asset: ${rel}`);
     }
-    return c.body(body as Uint8Array<ArrayBuffer>, 200, { "Content-Type": type, "Cache-Control": "public, max-age=300" });
+    return c.body(body as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": type,
+      "Cache-Control": "public, max-age=300",
+    });
   });
 }

@@ -59,7 +59,11 @@ const starts: number[] = [];
 for (let i = 0; i < RUNS; i++) starts.push(await coldStart());
 
 const rows: Row[] = [
-  { metric: `Cold start to first 200 on /health (median of ${RUNS})`, value: `${Math.round(median(starts))} ms`, goal: "≤ 500 ms" },
+  {
+    metric: `Cold start to first 200 on /health (median of ${RUNS})`,
+    value: `${Math.round(median(starts))} ms`,
+    goal: "≤ 500 ms",
+  },
 ];
 const header = ["Metric", "Claworc", "Peer", "Ratio", "Goal"];
 const table = [header, ...rows.map((r) => [r.metric, r.value, r.peer ?? "—", r.ratio ?? "—", r.goal])];

@@ -41,14 +41,28 @@ for (const file of files) {
   const hydrate = relative(entriesDir, join(root, "islands", "_hydrate.ts"));
   await Deno.writeTextFile(
     entry,
-    `import C from "${relative(entriesDir, file)}";\nimport { hydrateIsland } from "${hydrate}";\nhydrateIsland(${JSON.stringify(name)}, C);\n`,
+    `import C from "${relative(entriesDir, file)}";\nimport { hydrateIsland } from "${hydrate}";\nhydrateIsland(${
+      JSON.stringify(name)
+    }, C);\n`,
   );
   entries.push(entry);
 }
 await Deno.remove(outDir, { recursive: true }).catch(() => {});
 const started = performance.now();
 const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-  args: ["bundle", "--quiet", "--platform", "browser", "--format", "esm", "--code-splitting", "--minify", "--outdir", outDir, ...entries],
+  args: [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "browser",
+    "--format",
+    "esm",
+    "--code-splitting",
+    "--minify",
+    "--outdir",
+    outDir,
+    ...entries,
+  ],
   cwd: root,
   stdout: "inherit",
   stderr: "piped",
@@ -57,4 +71,6 @@ if (code !== 0) {
   console.error(new TextDecoder().decode(stderr));
   Deno.exit(code);
 }
-console.log(`Built ${entries.length} islands into ${relative(root, outDir)} in ${Math.round(performance.now() - started)} ms.`);
+console.log(
+  `Built ${entries.length} islands into ${relative(root, outDir)} in ${Math.round(performance.now() - started)} ms.`,
+);

@@ -21,7 +21,10 @@ async function ensureChromium(): Promise<boolean> {
   if (isRoot && await exists("/usr/bin/apt-get")) {
     console.log("Installing Debian's chromium for the browser tests...");
     const env = { DEBIAN_FRONTEND: "noninteractive" };
-    if (await run("apt-get", ["update", "-qq"], env) === 0 && await run("apt-get", ["install", "-y", "-qq", "chromium"], env) === 0) {
+    if (
+      await run("apt-get", ["update", "-qq"], env) === 0 &&
+      await run("apt-get", ["install", "-y", "-qq", "chromium"], env) === 0
+    ) {
       return true;
     }
   }

@@ -90,7 +90,9 @@ export class AuditLog {
     add("at >= ?", q.since);
     add("at <= ?", q.until);
     const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
-    const total = Number(this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_logs ${clause}`, ...params)?.n ?? 0);
+    const total = Number(
+      this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_logs ${clause}`, ...params)?.n ?? 0,
+    );
     const rows = this.db.all<Omit<AuditEntry, "details"> & { details: string }>(
       `SELECT * FROM audit_logs ${clause} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
       ...params,
@@ -102,7 +104,9 @@ export class AuditLog {
 
   /** The distinct action names seen, for filter menus. */
   actions(): string[] {
-    return this.db.all<{ action: string }>("SELECT DISTINCT action FROM audit_logs ORDER BY action").map((r) => r.action);
+    return this.db.all<{ action: string }>("SELECT DISTINCT action FROM audit_logs ORDER BY action").map((r) =>
+      r.action
+    );
   }
 
   /** Deletes entries older than `days`; returns how many. */

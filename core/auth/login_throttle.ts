@@ -11,8 +11,18 @@ export interface ThrottlePolicy {
   forgetAfterMs: number;
 }
 
-export const USERNAME_POLICY: ThrottlePolicy = { freeFailures: 5, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000, forgetAfterMs: 60 * 60_000 };
-export const IP_POLICY: ThrottlePolicy = { freeFailures: 20, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000, forgetAfterMs: 60 * 60_000 };
+export const USERNAME_POLICY: ThrottlePolicy = {
+  freeFailures: 5,
+  baseDelayMs: 2_000,
+  maxDelayMs: 15 * 60_000,
+  forgetAfterMs: 60 * 60_000,
+};
+export const IP_POLICY: ThrottlePolicy = {
+  freeFailures: 20,
+  baseDelayMs: 2_000,
+  maxDelayMs: 15 * 60_000,
+  forgetAfterMs: 60 * 60_000,
+};
 
 interface Entry {
   failures: number;
@@ -57,11 +67,15 @@ export class LoginThrottle {
 
   #bump(key: string, policy: ThrottlePolicy, now: number): void {
     let entry = this.#entries.get(key);
-    if (!entry || now - entry.lastFailure > policy.forgetAfterMs) entry = { failures: 0, lastFailure: now, blockedUntil: 0 };
+    if (!entry || now - entry.lastFailure > policy.forgetAfterMs) {
+      entry = { failures: 0, lastFailure: now, blockedUntil: 0 };
+    }
     entry.failures++;
     entry.lastFailure = now;
     const over = entry.failures - policy.freeFailures;
-    if (over > 0) entry.blockedUntil = now + Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(over - 1, 30));
+    if (over > 0) {
+      entry.blockedUntil = now + Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(over - 1, 30));
+    }
     this.#entries.delete(key);
     this.#entries.set(key, entry);
     if (this.#entries.size > MAX_KEYS) this.#entries.delete(this.#entries.keys().next().value!);

@@ -9,7 +9,13 @@ export const PASSWORD_MAX_LENGTH = 256;
 
 function derive(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r * p }, (err, key) => err ? reject(err) : resolve(key))
+    scrypt(
+      password.normalize("NFKC"),
+      salt,
+      KEY_LENGTH,
+      { N, r, p, maxmem: 256 * N * r * p },
+      (err, key) => err ? reject(err) : resolve(key),
+    )
   );
 }
 

@@ -69,7 +69,8 @@ export class Sessions {
   /** Ends every session of a user, optionally keeping the caller's own. Returns how many ended. */
   destroyForUser(userId: number, exceptToken?: string): number {
     if (exceptToken) {
-      return this.db.run("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?", userId, hash(exceptToken)).changes;
+      return this.db.run("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?", userId, hash(exceptToken))
+        .changes;
     }
     return this.db.run("DELETE FROM sessions WHERE user_id = ?", userId).changes;
   }

@@ -1,5 +1,5 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { MIGRATIONS, type Migration } from "./migrations.ts";
+import { type Migration, MIGRATIONS } from "./migrations.ts";
 
 export type SqlValue = SQLInputValue;
 export type Row = Record<string, SqlValue>;
@@ -52,7 +52,9 @@ export class Database {
 
   /** The highest applied migration number (0 for a new database). */
   schemaVersion(): number {
-    this.raw.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    this.raw.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    );
     return Number(this.get<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_migrations")?.v ?? 0);
   }
 
@@ -61,14 +63,21 @@ export class Database {
     const current = this.schemaVersion();
     const latest = migrations.at(-1)?.version ?? 0;
     if (current > latest) {
-      throw new Error(`Database schema version ${current} is newer than this release supports (${latest}); upgrade Claworc.`);
+      throw new Error(
+        `Database schema version ${current} is newer than this release supports (${latest}); upgrade Claworc.`,
+      );
     }
     const applied: number[] = [];
     for (const m of migrations) {
       if (m.version <= current || m.version > upTo) continue;
       this.transaction(() => {
         this.raw.exec(m.sql);
-        this.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", m.version, m.name, new Date().toISOString());
+        this.run(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          m.version,
+          m.name,
+          new Date().toISOString(),
+        );
       });
       applied.push(m.version);
     }

@@ -22,8 +22,17 @@ export function errorHandler(log: Logger, page: ErrorPage): ErrorHandler<AppEnv>
       return errorResponse(c, new AppError(code, err.message || "Bad request."));
     }
     const ref = crypto.randomUUID().slice(0, 8);
-    log.error("unhandled error", { ref, method: c.req.method, path: c.req.path, error: String(err), stack: (err as Error).stack });
-    return errorResponse(c, new AppError("INTERNAL", `Internal error (reference ${ref}); the operator can find it in the server log.`));
+    log.error("unhandled error", {
+      ref,
+      method: c.req.method,
+      path: c.req.path,
+      error: String(err),
+      stack: (err as Error).stack,
+    });
+    return errorResponse(
+      c,
+      new AppError("INTERNAL", `Internal error (reference ${ref}); the operator can find it in the server log.`),
+    );
   };
 }
 

@@ -36,10 +36,15 @@ export function buildOpenApi(routes: readonly RouteInfo[], version: string): Rec
       "x-permission": r.permission,
       "x-kind": r.kind,
       ...(parameters.length ? { parameters } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } } }
+        : {}),
       responses: {
         [String(r.status ?? 200)]: { description: "Success" },
-        default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+        default: {
+          description: "Error",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        },
       },
     };
   }

@@ -12,7 +12,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function originCheck(allowedOrigins: readonly string[]): MiddlewareHandler<AppEnv> {
   const allowed = new Set(allowedOrigins);
-  return async function checkOrigin(c, next) {
+  return function checkOrigin(c, next) {
     const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
     if (SAFE.has(c.req.method) && !upgrade) return next();
     const origin = c.req.header("origin");

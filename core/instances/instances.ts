@@ -43,7 +43,9 @@ export class Instances {
   /** Adds a row (the instance service calls this before asking a backend to create the container). */
   insert(name: string, displayName: string): InstanceSummary {
     const now = new Date().toISOString();
-    const next = Number(this.db.get<{ n: number }>("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM instances")?.n ?? 1);
+    const next = Number(
+      this.db.get<{ n: number }>("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM instances")?.n ?? 1,
+    );
     try {
       const { lastId } = this.db.run(
         "INSERT INTO instances (name, display_name, status, sort_order, created_at, updated_at) VALUES (?, ?, 'creating', ?, ?, ?)",

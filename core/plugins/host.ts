@@ -22,7 +22,9 @@ export class PluginHost {
   async setup(plugins: readonly Plugin[]): Promise<void> {
     for (const plugin of plugins) {
       if (!NAME.test(plugin.name)) throw new Error(`Plugin name "${plugin.name}" must match ${NAME}.`);
-      if (this.#plugins.some((p) => p.plugin.name === plugin.name)) throw new Error(`Plugin "${plugin.name}" is registered twice.`);
+      if (this.#plugins.some((p) => p.plugin.name === plugin.name)) {
+        throw new Error(`Plugin "${plugin.name}" is registered twice.`);
+      }
       for (const need of plugin.needs) {
         if (!(need in this.services)) throw new Error(`Plugin "${plugin.name}" needs unknown service "${need}".`);
       }
@@ -61,9 +63,13 @@ export class PluginHost {
       log: this.services.log.child(plugin.name),
       services: services as PluginContext["services"],
       api: (prefix) => {
-        if (!/^\/[a-z0-9/:_-]+$/.test(prefix)) throw new Error(`Plugin "${plugin.name}": invalid route prefix "${prefix}".`);
+        if (!/^\/[a-z0-9/:_-]+$/.test(prefix)) {
+          throw new Error(`Plugin "${plugin.name}": invalid route prefix "${prefix}".`);
+        }
         const owner = this.#prefixes.get(prefix);
-        if (owner && owner !== plugin.name) throw new Error(`Route prefix ${prefix} already belongs to plugin "${owner}".`);
+        if (owner && owner !== plugin.name) {
+          throw new Error(`Route prefix ${prefix} already belongs to plugin "${owner}".`);
+        }
         this.#prefixes.set(prefix, plugin.name);
         return this.api.scope(prefix, plugin.name);
       },

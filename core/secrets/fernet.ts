@@ -84,12 +84,8 @@ export class Fernet {
     plaintext: Uint8Array | string,
     options: EncryptOptions = {},
   ): Promise<string> {
-    const data = typeof plaintext === "string"
-      ? new TextEncoder().encode(plaintext)
-      : new Uint8Array(plaintext);
-    const iv = options.iv
-      ? new Uint8Array(options.iv)
-      : crypto.getRandomValues(new Uint8Array(16));
+    const data = typeof plaintext === "string" ? new TextEncoder().encode(plaintext) : new Uint8Array(plaintext);
+    const iv = options.iv ? new Uint8Array(options.iv) : crypto.getRandomValues(new Uint8Array(16));
     if (iv.length !== 16) throw new TypeError("Fernet IV must be 16 bytes");
     const alg = { name: "AES-CBC", iv };
     const ciphertext = new Uint8Array(

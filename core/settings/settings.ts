@@ -41,7 +41,7 @@ export class Settings {
       }
     });
     const values = this.get();
-    if (changed.length) for (const listener of this.#listeners) listener(values, changed);
+    if (changed.length) { for (const listener of this.#listeners) listener(values, changed); }
     return { values, changed };
   }
 

@@ -103,7 +103,9 @@ export class Users {
   delete(id: number): User {
     return this.db.transaction(() => {
       const user = this.get(id);
-      if (user.role === "admin" && this.adminCount() <= 1) throw new AppError("LAST_ADMIN", "Cannot delete the last admin.");
+      if (user.role === "admin" && this.adminCount() <= 1) {
+        throw new AppError("LAST_ADMIN", "Cannot delete the last admin.");
+      }
       this.db.run("DELETE FROM users WHERE id = ?", id);
       return user;
     });
@@ -132,7 +134,9 @@ export class Users {
         }
       }
       this.db.run("DELETE FROM user_instances WHERE user_id = ?", userId);
-      for (const id of unique) this.db.run("INSERT INTO user_instances (user_id, instance_id) VALUES (?, ?)", userId, id);
+      for (const id of unique) {
+        this.db.run("INSERT INTO user_instances (user_id, instance_id) VALUES (?, ?)", userId, id);
+      }
       return this.assignedInstanceIds(userId);
     });
   }
@@ -140,6 +144,7 @@ export class Users {
   /** Whether `user` may see and act on an instance: admins always, users when assigned. */
   canAccessInstance(user: Pick<User, "id" | "role">, instanceId: number): boolean {
     if (user.role === "admin") return true;
-    return this.db.get("SELECT 1 FROM user_instances WHERE user_id = ? AND instance_id = ?", user.id, instanceId) !== undefined;
+    return this.db.get("SELECT 1 FROM user_instances WHERE user_id = ? AND instance_id = ?", user.id, instanceId) !==
+      undefined;
   }
 }

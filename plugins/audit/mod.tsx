@@ -42,8 +42,17 @@ export function auditPlugin(options: AuditPluginOptions = {}) {
     setup(ctx) {
       const { audit } = ctx.services;
       const r = ctx.api("/audit-logs");
-      r.add({ method: "GET", path: "", permission: "admin", summary: "Audit entries, newest first, filtered and paged", query: auditQuery }, (c, { query }) => c.json(audit.query(query)));
-      r.add({ method: "GET", path: "/actions", permission: "admin", summary: "Action names present in the audit log" }, (c) => c.json({ actions: audit.actions() }));
+      r.add({
+        method: "GET",
+        path: "",
+        permission: "admin",
+        summary: "Audit entries, newest first, filtered and paged",
+        query: auditQuery,
+      }, (c, { query }) => c.json(audit.query(query)));
+      r.add(
+        { method: "GET", path: "/actions", permission: "admin", summary: "Action names present in the audit log" },
+        (c) => c.json({ actions: audit.actions() }),
+      );
       ctx.page({
         path: "/audit",
         title: "Audit log",
@@ -53,7 +62,11 @@ export function auditPlugin(options: AuditPluginOptions = {}) {
           <Island
             name="audit_viewer"
             component={AuditViewer}
-            props={{ initial: audit.query({ limit: opts.pageSize, offset: 0 }), actions: audit.actions(), pageSize: opts.pageSize }}
+            props={{
+              initial: audit.query({ limit: opts.pageSize, offset: 0 }),
+              actions: audit.actions(),
+              pageSize: opts.pageSize,
+            }}
           />
         ),
       });

@@ -10,20 +10,35 @@ import type { AppEnv } from "../../core/http/env.ts";
 import type { User } from "../../core/users/users.ts";
 
 /** Checks a username and password with throttling and auditing; the signed-in user or an AppError. */
-export async function checkCredentials(c: Context<AppEnv>, s: CoreServices, name: string, password: string): Promise<User> {
+export async function checkCredentials(
+  c: Context<AppEnv>,
+  s: CoreServices,
+  name: string,
+  password: string,
+): Promise<User> {
   const ip = c.get("clientIp");
   const wait = s.throttle.retryAfterMs(name, ip);
   const actor = { id: null, name, ip };
   if (wait > 0) {
     s.audit.record({ actor, action: "auth.login", target: name, outcome: "denied", details: { reason: "throttled" } });
     const seconds = Math.ceil(wait / 1000);
-    throw new AppError("RATE_LIMITED", `Too many failed sign-ins; try again in ${seconds} s.`, { "Retry-After": String(seconds) });
+    throw new AppError("RATE_LIMITED", `Too many failed sign-ins; try again in ${seconds} s.`, {
+      "Retry-After": String(seconds),
+    });
   }
   const found = s.users.credentials(name);
-  const ok = found ? await verifyPassword(password, found.password_hash) : (await verifyPassword(password, await dummyHash()), false);
+  const ok = found
+    ? await verifyPassword(password, found.password_hash)
+    : (await verifyPassword(password, await dummyHash()), false);
   if (!found || !ok) {
     s.throttle.fail(name, ip);
-    s.audit.record({ actor, action: "auth.login", target: name, outcome: "failure", details: { reason: found ? "wrong password" : "unknown user" } });
+    s.audit.record({
+      actor,
+      action: "auth.login",
+      target: name,
+      outcome: "failure",
+      details: { reason: found ? "wrong password" : "unknown user" },
+    });
     throw new AppError("INVALID_CREDENTIALS", "Invalid username or password.");
   }
   s.throttle.succeed(name);
@@ -51,20 +66,49 @@ export function authRoutes(api: Router, s: CoreServices): void {
   const r = api.scope("/auth");
   const tags = ["auth"];
 
-  r.add({ method: "GET", path: "/setup-required", permission: "public", summary: "Whether the first admin still has to be created", tags }, (c) => c.json({ setup_required: s.users.count() === 0 }));
+  r.add({
+    method: "GET",
+    path: "/setup-required",
+    permission: "public",
+    summary: "Whether the first admin still has to be created",
+    tags,
+  }, (c) => c.json({ setup_required: s.users.count() === 0 }));
 
-  r.add({ method: "POST", path: "/setup", permission: "public", summary: "Create the first admin and sign in", body: setupBody, status: 201, tags }, async (c, { body }) => {
+  r.add({
+    method: "POST",
+    path: "/setup",
+    permission: "public",
+    summary: "Create the first admin and sign in",
+    body: setupBody,
+    status: 201,
+    tags,
+  }, async (c, { body }) => {
     if (s.users.count() > 0) throw new AppError("SETUP_DONE", "Setup is already complete; sign in instead.");
     const user = await s.users.createFirstAdmin(body.username, body.password);
     signIn(c, s, user);
-    s.audit.record({ actor: { id: user.id, name: user.username, ip: c.get("clientIp") }, action: "auth.setup", target: user.username });
+    s.audit.record({
+      actor: { id: user.id, name: user.username, ip: c.get("clientIp") },
+      action: "auth.setup",
+      target: user.username,
+    });
     return c.json({ id: user.id, username: user.username, role: user.role }, 201);
   });
 
-  r.add({ method: "POST", path: "/login", permission: "public", summary: "Sign in with username and password", body: credentials, tags }, async (c, { body }) => {
+  r.add({
+    method: "POST",
+    path: "/login",
+    permission: "public",
+    summary: "Sign in with username and password",
+    body: credentials,
+    tags,
+  }, async (c, { body }) => {
     const user = await checkCredentials(c, s, body.username, body.password);
     signIn(c, s, user);
-    s.audit.record({ actor: { id: user.id, name: user.username, ip: c.get("clientIp") }, action: "auth.login", target: user.username });
+    s.audit.record({
+      actor: { id: user.id, name: user.username, ip: c.get("clientIp") },
+      action: "auth.login",
+      target: user.username,
+    });
     return c.json({ id: user.id, username: user.username, role: user.role });
   });
 
@@ -73,18 +117,35 @@ export function authRoutes(api: Router, s: CoreServices): void {
     return c.json({ status: "ok" });
   });
 
-  r.add({ method: "GET", path: "/me", permission: "authenticated", summary: "The signed-in user", tags }, (c, { user }) => c.json({ id: user.id, username: user.username, role: user.role }));
+  r.add(
+    { method: "GET", path: "/me", permission: "authenticated", summary: "The signed-in user", tags },
+    (c, { user }) => c.json({ id: user.id, username: user.username, role: user.role }),
+  );
 
-  r.add({ method: "POST", path: "/change-password", permission: "authenticated", summary: "Change your own password (other sessions end)", body: changePasswordBody, tags }, async (c, { body, user }) => {
+  r.add({
+    method: "POST",
+    path: "/change-password",
+    permission: "authenticated",
+    summary: "Change your own password (other sessions end)",
+    body: changePasswordBody,
+    tags,
+  }, async (c, { body, user }) => {
     try {
       await checkCredentials(c, s, user.username, body.current_password);
     } catch (e) {
-      if (e instanceof AppError && e.code === "INVALID_CREDENTIALS") throw new AppError("INVALID_CREDENTIALS", "The current password is wrong.");
+      if (e instanceof AppError && e.code === "INVALID_CREDENTIALS") {
+        throw new AppError("INVALID_CREDENTIALS", "The current password is wrong.");
+      }
       throw e;
     }
     await s.users.setPassword(user.id, body.new_password);
     const ended = s.sessions.destroyForUser(user.id, c.get("sessionToken"));
-    s.audit.record({ actor: actorOf(c), action: "auth.password_change", target: user.username, details: { other_sessions_ended: ended } });
+    s.audit.record({
+      actor: actorOf(c),
+      action: "auth.password_change",
+      target: user.username,
+      details: { other_sessions_ended: ended },
+    });
     return c.json({ status: "ok" });
   });
 }

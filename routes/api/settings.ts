@@ -7,8 +7,18 @@ import { settingsSchema } from "../../core/settings/settings.ts";
 export function settingsRoutes(api: Router, s: CoreServices): void {
   const r = api.scope("/settings");
   const tags = ["settings"];
-  r.add({ method: "GET", path: "", permission: "admin", summary: "Current settings", tags }, (c) => c.json(s.settings.get()));
-  r.add({ method: "PUT", path: "", permission: "admin", summary: "Change settings (applied without restart)", body: settingsSchema.partial(), tags }, (c, { body }) => {
+  r.add(
+    { method: "GET", path: "", permission: "admin", summary: "Current settings", tags },
+    (c) => c.json(s.settings.get()),
+  );
+  r.add({
+    method: "PUT",
+    path: "",
+    permission: "admin",
+    summary: "Change settings (applied without restart)",
+    body: settingsSchema.partial(),
+    tags,
+  }, (c, { body }) => {
     const before = s.settings.get();
     const { values, changed } = s.settings.update(body);
     if (changed.length) {

@@ -6,12 +6,32 @@ import { VERSION } from "../../core/version.ts";
 
 /** `/health` (no auth) and `/api/v1/openapi.json`. */
 export function systemRoutes(root: Router, s: CoreServices, host: PluginHost): void {
-  root.add({ method: "GET", path: "/health", permission: "public", summary: "Liveness: database and runtime backend", tags: ["system"] }, async (c) => {
+  root.add({
+    method: "GET",
+    path: "/health",
+    permission: "public",
+    summary: "Liveness: database and runtime backend",
+    tags: ["system"],
+  }, async (c) => {
     const database = s.db.healthy() ? "ok" : "error";
     const checks: Record<string, boolean> = {};
-    for (const [name, check] of host.healthChecks) checks[name] = await Promise.resolve().then(check).catch(() => false);
+    for (const [name, check] of host.healthChecks) {
+      checks[name] = await Promise.resolve().then(check).catch(() => false);
+    }
     const healthy = database === "ok" && Object.values(checks).every(Boolean);
-    return c.json({ status: healthy ? "healthy" : "unhealthy", database, backend: host.backend?.name ?? "none", version: VERSION, checks }, healthy ? 200 : 503);
+    return c.json({
+      status: healthy ? "healthy" : "unhealthy",
+      database,
+      backend: host.backend?.name ?? "none",
+      version: VERSION,
+      checks,
+    }, healthy ? 200 : 503);
   });
-  root.add({ method: "GET", path: "/api/v1/openapi.json", permission: "public", summary: "This API as an OpenAPI 3.1 document", tags: ["system"] }, (c) => c.json(buildOpenApi(root.registry.routes, VERSION)));
+  root.add({
+    method: "GET",
+    path: "/api/v1/openapi.json",
+    permission: "public",
+    summary: "This API as an OpenAPI 3.1 document",
+    tags: ["system"],
+  }, (c) => c.json(buildOpenApi(root.registry.routes, VERSION)));
 }

@@ -24,111 +24,185 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
 
   root.add({ ...page, method: "GET", path: "/setup", permission: "public", summary: "First-run setup page" }, (c) => {
     if (s.users.count() > 0) return c.redirect("/login", 302);
-    return framed(c, host, "Welcome to Claworc", (
-      <div class="auth-card card">
-        <p class="muted">Create the first administrator account. You can add more users afterwards.</p>
-        <Island name="setup_form" component={SetupForm} props={{}} />
-      </div>
-    ));
+    return framed(
+      c,
+      host,
+      "Welcome to Claworc",
+      (
+        <div class="auth-card card">
+          <p class="muted">Create the first administrator account. You can add more users afterwards.</p>
+          <Island name="setup_form" component={SetupForm} props={{}} />
+        </div>
+      ),
+    );
   });
 
   root.add({ ...page, method: "GET", path: "/login", permission: "public", summary: "Sign-in page" }, (c) => {
     if (s.users.count() === 0) return c.redirect("/setup", 302);
     const next = safeNext(c.req.query("next"));
     if (c.get("user")) return c.redirect(next, 302);
-    return framed(c, host, "Sign in", (
-      <div class="auth-card card">
-        <Island name="login_form" component={LoginForm} props={{ next }} />
-      </div>
-    ));
+    return framed(
+      c,
+      host,
+      "Sign in",
+      (
+        <div class="auth-card card">
+          <Island name="login_form" component={LoginForm} props={{ next }} />
+        </div>
+      ),
+    );
   });
 
-  root.add({ ...page, method: "POST", path: "/logout", permission: "public", summary: "Sign out (form post) and go to the sign-in page" }, (c) => {
+  root.add({
+    ...page,
+    method: "POST",
+    path: "/logout",
+    permission: "public",
+    summary: "Sign out (form post) and go to the sign-in page",
+  }, (c) => {
     signOut(c, s);
     return c.redirect("/login", 303);
   });
 
-  root.add({ ...page, method: "GET", path: "/", permission: "authenticated", summary: "Dashboard: your instances" }, (c, { user }) => {
-    const instances = s.instances.listFor(user);
-    return framed(c, host, "Instances", (
-      <section class="stack">
-        {instances.length === 0
-          ? (
-            <div class="empty" data-testid="no-instances">
-              <p>No instances yet.</p>
-              <p class="muted">
-                {user.role === "admin"
-                  ? "Instances appear here once a runtime backend (Docker or Kubernetes) is configured and you create one."
-                  : "An administrator has not assigned any instance to you yet."}
-              </p>
-            </div>
-          )
-          : (
-            <div class="table-wrap">
-              <table class="data" data-testid="instances-table">
-                <thead>
-                  <tr><th>Name</th><th>Status</th><th>Created</th></tr>
-                </thead>
-                <tbody>
-                  {instances.map((i) => (
-                    <tr>
-                      <td>{i.display_name} <span class="muted">{i.name}</span></td>
-                      <td><span class="badge">{i.status}</span></td>
-                      <td>{i.created_at.slice(0, 10)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-      </section>
+  root.add(
+    { ...page, method: "GET", path: "/", permission: "authenticated", summary: "Dashboard: your instances" },
+    (c, { user }) => {
+      const instances = s.instances.listFor(user);
+      return framed(
+        c,
+        host,
+        "Instances",
+        (
+          <section class="stack">
+            {instances.length === 0
+              ? (
+                <div class="empty" data-testid="no-instances">
+                  <p>No instances yet.</p>
+                  <p class="muted">
+                    {user.role === "admin"
+                      ? "Instances appear here once a runtime backend (Docker or Kubernetes) is configured and you create one."
+                      : "An administrator has not assigned any instance to you yet."}
+                  </p>
+                </div>
+              )
+              : (
+                <div class="table-wrap">
+                  <table class="data" data-testid="instances-table">
+                    <thead>
+                      <tr>
+                        <th>Name</th>
+                        <th>Status</th>
+                        <th>Created</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {instances.map((i) => (
+                        <tr>
+                          <td>
+                            {i.display_name} <span class="muted">{i.name}</span>
+                          </td>
+                          <td>
+                            <span class="badge">{i.status}</span>
+                          </td>
+                          <td>{i.created_at.slice(0, 10)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+          </section>
+        ),
+      );
+    },
+  );
+
+  root.add(
+    { ...page, method: "GET", path: "/users", permission: "admin", summary: "User management page" },
+    (c, { user }) => {
+      const users = s.users.list();
+      const assignments = Object.fromEntries(users.map((u) => [String(u.id), s.users.assignedInstanceIds(u.id)]));
+      const instances = s.instances.listFor(user).map(({ id, name, display_name }) => ({ id, name, display_name }));
+      return framed(
+        c,
+        host,
+        "Users",
+        <Island name="users_admin" component={UsersAdmin} props={{ me: user.id, users, instances, assignments }} />,
+      );
+    },
+  );
+
+  root.add({
+    ...page,
+    method: "GET",
+    path: "/account",
+    permission: "authenticated",
+    summary: "Your account: change password",
+  }, (c, { user }) =>
+    framed(
+      c,
+      host,
+      "Account",
+      (
+        <section class="stack">
+          <div class="card">
+            <p>
+              Signed in as <strong>{user.username}</strong> <span class={`badge ${user.role}`}>{user.role}</span>
+            </p>
+          </div>
+          <div class="card">
+            <h2>Change password</h2>
+            <Island name="change_password_form" component={ChangePasswordForm} props={{}} />
+          </div>
+        </section>
+      ),
     ));
-  });
 
-  root.add({ ...page, method: "GET", path: "/users", permission: "admin", summary: "User management page" }, (c, { user }) => {
-    const users = s.users.list();
-    const assignments = Object.fromEntries(users.map((u) => [String(u.id), s.users.assignedInstanceIds(u.id)]));
-    const instances = s.instances.listFor(user).map(({ id, name, display_name }) => ({ id, name, display_name }));
-    return framed(c, host, "Users", <Island name="users_admin" component={UsersAdmin} props={{ me: user.id, users, instances, assignments }} />);
-  });
-
-  root.add({ ...page, method: "GET", path: "/account", permission: "authenticated", summary: "Your account: change password" }, (c, { user }) =>
-    framed(c, host, "Account", (
-      <section class="stack">
-        <div class="card">
-          <p>
-            Signed in as <strong>{user.username}</strong> <span class={`badge ${user.role}`}>{user.role}</span>
-          </p>
-        </div>
-        <div class="card">
-          <h2>Change password</h2>
-          <Island name="change_password_form" component={ChangePasswordForm} props={{}} />
-        </div>
-      </section>
-    )));
-
-  root.add({ ...page, method: "GET", path: "/settings", permission: "admin", summary: "Settings page" }, (c) =>
-    framed(c, host, "Settings", (
-      <div class="card">
-        <Island name="settings_form" component={SettingsForm} props={{ settings: s.settings.get() }} />
-      </div>
-    )));
+  root.add(
+    { ...page, method: "GET", path: "/settings", permission: "admin", summary: "Settings page" },
+    (c) =>
+      framed(
+        c,
+        host,
+        "Settings",
+        (
+          <div class="card">
+            <Island name="settings_form" component={SettingsForm} props={{ settings: s.settings.get() }} />
+          </div>
+        ),
+      ),
+  );
 
   for (const p of host.pages) {
-    root.add({ ...page, method: "GET", path: p.path, permission: p.permission, summary: p.title }, async (c, { user }) =>
-      framed(c, host, p.title, await p.render(c, user)));
+    root.add(
+      { ...page, method: "GET", path: p.path, permission: p.permission, summary: p.title },
+      async (c, { user }) => framed(c, host, p.title, await p.render(c, user)),
+    );
   }
 }
 
-const ERROR_TITLES: Record<number, string> = { 400: "Bad request", 403: "Not allowed", 404: "Page not found", 429: "Slow down" };
+const ERROR_TITLES: Record<number, string> = {
+  400: "Bad request",
+  403: "Not allowed",
+  404: "Page not found",
+  429: "Slow down",
+};
 
 /** The HTML error page for page requests (a 403 for a user on an admin page, a 404...). */
 export function errorPage(host: PluginHost) {
   return (c: Context<AppEnv>, err: AppError) =>
-    framed(c, host, ERROR_TITLES[err.status] ?? "Something went wrong", (
-      <div class="empty" data-testid="error-page" data-code={err.code}>
-        <p>{err.message}</p>
-        <p><a href="/">Back to the dashboard</a></p>
-      </div>
-    ), err.status);
+    framed(
+      c,
+      host,
+      ERROR_TITLES[err.status] ?? "Something went wrong",
+      (
+        <div class="empty" data-testid="error-page" data-code={err.code}>
+          <p>{err.message}</p>
+          <p>
+            <a href="/">Back to the dashboard</a>
+          </p>
+        </div>
+      ),
+      err.status,
+    );
 }

@@ -1,6 +1,6 @@
 import { loadConfig } from "../../core/config.ts";
 import { openServices } from "../../core/boot.ts";
-import { createApp, type ClaworcApp } from "../../core/app.ts";
+import { type ClaworcApp, createApp } from "../../core/app.ts";
 import { ManualClock } from "../../core/clock.ts";
 import { silentLogger } from "../../core/log.ts";
 import type { Plugin } from "../../core/plugins/contract.ts";
@@ -57,7 +57,9 @@ export async function testApp(
       headers["content-type"] = "application/json";
     }
     return Promise.resolve(
-      built.app.request(`${ORIGIN}${path}`, { method, headers, body }, { remoteAddr: { hostname: opts.ip ?? "192.0.2.10" } }),
+      built.app.request(`${ORIGIN}${path}`, { method, headers, body }, {
+        remoteAddr: { hostname: opts.ip ?? "192.0.2.10" },
+      }),
     );
   };
 

@@ -12,7 +12,9 @@ Deno.test("first-run setup creates the admin once, signs in, then answers 409", 
     const me = await t.request("GET", "/api/v1/auth/me", { cookie });
     assert.deepEqual(await me.json(), { id: 1, username: "admin", role: "admin" });
     assert.deepEqual(await (await t.request("GET", "/api/v1/auth/setup-required")).json(), { setup_required: false });
-    const again = await t.request("POST", "/api/v1/auth/setup", { body: { username: "evil", password: "evil-password-1" } });
+    const again = await t.request("POST", "/api/v1/auth/setup", {
+      body: { username: "evil", password: "evil-password-1" },
+    });
     assert.equal(again.status, 409);
     assert.equal((await again.json()).code, "SETUP_DONE");
     assert.equal(t.services.users.count(), 1);
@@ -31,7 +33,9 @@ Deno.test("setup validates the body and names the bad field", async () => {
     const body = await short.json();
     assert.equal(body.code, "VALIDATION_FAILED");
     assert.match(body.detail, /password/);
-    const wrongType = await t.request("POST", "/api/v1/auth/setup", { body: { username: 42, password: "long-enough-password" } });
+    const wrongType = await t.request("POST", "/api/v1/auth/setup", {
+      body: { username: 42, password: "long-enough-password" },
+    });
     assert.equal(wrongType.status, 400);
     assert.match((await wrongType.json()).detail, /username/);
     assert.equal(t.services.users.count(), 0);
@@ -51,8 +55,12 @@ Deno.test("login sets a strict HttpOnly cookie; wrong password and unknown user 
     assert.match(cookie, /HttpOnly/i);
     assert.match(cookie, /SameSite=Strict/i);
     assert.doesNotMatch(cookie, /Secure/i, "plain http public URL: no Secure flag");
-    const wrong = await t.request("POST", "/api/v1/auth/login", { body: { username: "admin", password: "nope-nope-nope" } });
-    const unknown = await t.request("POST", "/api/v1/auth/login", { body: { username: "ghost", password: "nope-nope-nope" } });
+    const wrong = await t.request("POST", "/api/v1/auth/login", {
+      body: { username: "admin", password: "nope-nope-nope" },
+    });
+    const unknown = await t.request("POST", "/api/v1/auth/login", {
+      body: { username: "ghost", password: "nope-nope-nope" },
+    });
     assert.equal(wrong.status, 401);
     assert.equal(unknown.status, 401);
     assert.deepEqual(await wrong.json(), await unknown.json());
@@ -91,7 +99,11 @@ Deno.test("sessions expire after the idle time and after the absolute lifetime",
   try {
     const cookie = await t.setupAdmin();
     t.clock.advance(29 * 60_000);
-    assert.equal((await t.request("GET", "/api/v1/auth/me", { cookie })).status, 200, "activity within the idle window");
+    assert.equal(
+      (await t.request("GET", "/api/v1/auth/me", { cookie })).status,
+      200,
+      "activity within the idle window",
+    );
     t.clock.advance(31 * 60_000);
     assert.equal((await t.request("GET", "/api/v1/auth/me", { cookie })).status, 401, "idle for 31 minutes");
     const fresh = await t.login(ADMIN.username, ADMIN.password);
@@ -100,7 +112,11 @@ Deno.test("sessions expire after the idle time and after the absolute lifetime",
       assert.equal((await t.request("GET", "/api/v1/auth/me", { cookie: fresh })).status, 200);
     }
     t.clock.advance(21 * 60_000);
-    assert.equal((await t.request("GET", "/api/v1/auth/me", { cookie: fresh })).status, 401, "past 2 h absolute, though active");
+    assert.equal(
+      (await t.request("GET", "/api/v1/auth/me", { cookie: fresh })).status,
+      401,
+      "past 2 h absolute, though active",
+    );
   } finally {
     await t.close();
   }
@@ -111,8 +127,14 @@ Deno.test("repeated failed logins are throttled per username with Retry-After, a
   try {
     await t.setupAdmin();
     const bad = { username: "admin", password: "wrong-password-x" };
-    for (let i = 0; i < 5; i++) assert.equal((await t.request("POST", "/api/v1/auth/login", { body: bad })).status, 401);
-    assert.equal((await t.request("POST", "/api/v1/auth/login", { body: bad })).status, 401, "6th failure sets the delay");
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await t.request("POST", "/api/v1/auth/login", { body: bad })).status, 401);
+    }
+    assert.equal(
+      (await t.request("POST", "/api/v1/auth/login", { body: bad })).status,
+      401,
+      "6th failure sets the delay",
+    );
     const limited = await t.request("POST", "/api/v1/auth/login", { body: ADMIN });
     assert.equal(limited.status, 429, "even the right password waits");
     assert.equal((await limited.json()).code, "RATE_LIMITED");
@@ -131,7 +153,10 @@ Deno.test("many failures from one IP across usernames are throttled per IP", asy
   try {
     await t.setupAdmin();
     for (let i = 0; i < 21; i++) {
-      await t.request("POST", "/api/v1/auth/login", { body: { username: `u${i}`, password: "whatever-pass" }, ip: "198.51.100.7" });
+      await t.request("POST", "/api/v1/auth/login", {
+        body: { username: `u${i}`, password: "whatever-pass" },
+        ip: "198.51.100.7",
+      });
     }
     const fromAttacker = await t.request("POST", "/api/v1/auth/login", { body: ADMIN, ip: "198.51.100.7" });
     assert.equal(fromAttacker.status, 429);

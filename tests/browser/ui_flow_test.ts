@@ -16,19 +16,33 @@ Deno.test({
   async fn() {
     const dataPath = await Deno.makeTempDir({ prefix: "claworc-ui-" });
     const config = loadConfig((n) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0" })[n]);
-    const server = await startServer(config, { routes: coreRoutes, plugins: builtinPlugins(), errorPage }, { log: silentLogger });
+    const server = await startServer(config, { routes: coreRoutes, plugins: builtinPlugins(), errorPage }, {
+      log: silentLogger,
+    });
     const base = server.url;
     await Deno.mkdir(SHOTS, { recursive: true });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+      ],
     });
     const errors: string[] = [];
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       page.on("pageerror", (e) => errors.push(e.message));
-      page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
+      page.on(
+        "console",
+        (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()),
+      );
       const shot = (name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
       const hydrated = (name: string) => page.waitForSelector(`[data-island="${name}"][data-hydrated="true"]`);
 

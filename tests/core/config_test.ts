@@ -15,8 +15,17 @@ Deno.test("defaults give a loopback server on port 8000 with ./data", () => {
 });
 
 Deno.test("the public URL and extra origins become the allowed origins", () => {
-  const c = loadConfig(from({ CLAWORC_PUBLIC_URL: "https://claworc.example.com/app", CLAWORC_ALLOWED_ORIGINS: "http://localhost:8000, https://b.example" }));
-  assert.deepEqual(c.allowedOrigins.sort(), ["http://localhost:8000", "https://b.example", "https://claworc.example.com"]);
+  const c = loadConfig(
+    from({
+      CLAWORC_PUBLIC_URL: "https://claworc.example.com/app",
+      CLAWORC_ALLOWED_ORIGINS: "http://localhost:8000, https://b.example",
+    }),
+  );
+  assert.deepEqual(c.allowedOrigins.sort(), [
+    "http://localhost:8000",
+    "https://b.example",
+    "https://claworc.example.com",
+  ]);
   assert.equal(c.publicUrl?.protocol, "https:");
 });
 
@@ -32,6 +41,10 @@ Deno.test("invalid values stop start-up with a message naming the variable", () 
     [{ CLAWORC_LOG_LEVEL: "loud" }, /CLAWORC_LOG_LEVEL/],
   ];
   for (const [env, message] of cases) {
-    assert.throws(() => loadConfig(from(env)), (e) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
+    assert.throws(
+      () => loadConfig(from(env)),
+      (e) => e instanceof ConfigError && message.test(e.message),
+      JSON.stringify(env),
+    );
   }
 });

@@ -8,7 +8,9 @@ Deno.test("a database created by the first migration upgrades to the latest with
   try {
     const old = new Database(path);
     assert.deepEqual(old.migrate(MIGRATIONS, 1), [1]);
-    old.run("INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ('ann', 'h', 'admin', 'x', 'x')");
+    old.run(
+      "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ('ann', 'h', 'admin', 'x', 'x')",
+    );
     old.run("INSERT INTO settings (key, value, updated_at) VALUES ('audit_retention_days', '30', 'x')");
     old.close();
 
@@ -17,7 +19,10 @@ Deno.test("a database created by the first migration upgrades to the latest with
     assert.deepEqual(applied, MIGRATIONS.slice(1).map((m) => m.version));
     assert.equal(db.schemaVersion(), MIGRATIONS.at(-1)!.version);
     assert.equal(db.get<{ username: string }>("SELECT username FROM users")?.username, "ann");
-    assert.equal(db.get<{ value: string }>("SELECT value FROM settings WHERE key = 'audit_retention_days'")?.value, "30");
+    assert.equal(
+      db.get<{ value: string }>("SELECT value FROM settings WHERE key = 'audit_retention_days'")?.value,
+      "30",
+    );
     db.run("INSERT INTO instances (name, display_name, created_at, updated_at) VALUES ('bot-a', 'A', 'x', 'x')");
     db.run("INSERT INTO user_instances (user_id, instance_id) VALUES (1, 1)");
     db.run("INSERT INTO audit_logs (at, actor, action, outcome) VALUES ('x', 'ann', 'a', 'success')");
@@ -49,8 +54,12 @@ Deno.test("a failing transaction leaves nothing behind", async () => {
     db.migrate();
     assert.throws(() =>
       db.transaction(() => {
-        db.run("INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ('x', 'h', 'user', 'x', 'x')");
-        db.run("INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ('X', 'h', 'user', 'x', 'x')");
+        db.run(
+          "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ('x', 'h', 'user', 'x', 'x')",
+        );
+        db.run(
+          "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES ('X', 'h', 'user', 'x', 'x')",
+        );
       })
     );
     assert.equal(db.get<{ n: number }>("SELECT COUNT(*) AS n FROM users")?.n, 0);

@@ -32,10 +32,13 @@ Deno.test("a plugin's routes are mounted under its prefix, carry its policy and 
     name: "greeter",
     needs: ["audit"],
     setup(ctx) {
-      ctx.api("/greetings").add({ method: "POST", path: "", permission: "authenticated", summary: "Greet" }, (c, { user }) => {
-        ctx.services.audit.record({ actor: { id: user.id, name: user.username }, action: "greeter.greet" });
-        return c.json({ hello: user.username });
-      });
+      ctx.api("/greetings").add(
+        { method: "POST", path: "", permission: "authenticated", summary: "Greet" },
+        (c, { user }) => {
+          ctx.services.audit.record({ actor: { id: user.id, name: user.username }, action: "greeter.greet" });
+          return c.json({ hello: user.username });
+        },
+      );
       ctx.healthCheck("always", () => true);
     },
   }) as Plugin;
@@ -75,7 +78,13 @@ Deno.test("a registered runtime backend is reported by /health", async () => {
   try {
     const res = await t.request("GET", "/health");
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { status: "healthy", database: "ok", backend: "fake-engine", version: "0.1.0", checks: {} });
+    assert.deepEqual(await res.json(), {
+      status: "healthy",
+      database: "ok",
+      backend: "fake-engine",
+      version: "0.1.0",
+      checks: {},
+    });
   } finally {
     await t.close();
   }

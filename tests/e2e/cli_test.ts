@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "../../core/config.ts";
+import { openServices } from "../../core/boot.ts";
+import { silentLogger } from "../../core/log.ts";
+import { verifyPassword } from "../../core/auth/passwords.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+async function cli(dataPath: string, args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "cli", ...args],
+    cwd: ROOT,
+    env: { CLAWORC_DATA_PATH: dataPath },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  return { code, out: new TextDecoder().decode(stdout), err: new TextDecoder().decode(stderr) };
+}
+
+Deno.test("operators create admins, list users and reset passwords from the command line", async () => {
+  const dataPath = `./data/cli-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    const created = await cli(dataPath, ["admin", "create", "--username", "ops"], "ops-password-77\n");
+    assert.equal(created.code, 0, created.err);
+    assert.match(created.out, /Created admin "ops" \(id 1\)/);
+    const weak = await cli(dataPath, ["admin", "create", "--username", "weak", "--password", "short"]);
+    assert.equal(weak.code, 2);
+    assert.match(weak.err, /Invalid password: must be at least 10 characters/);
+    const dup = await cli(dataPath, ["admin", "create", "--username", "OPS", "--password", "another-password"]);
+    assert.equal(dup.code, 2);
+    assert.match(dup.err, /already taken/);
+    const reset = await cli(dataPath, ["admin", "reset-password", "--username", "ops"], "new-ops-password\n");
+    assert.equal(reset.code, 0, reset.err);
+    const list = await cli(dataPath, ["admin", "list"]);
+    assert.match(list.out, /1\s+ops\s+admin/);
+    const unknown = await cli(dataPath, ["admin", "frobnicate"]);
+    assert.equal(unknown.code, 2);
+
+    const s = await openServices(loadConfig((n) => ({ CLAWORC_DATA_PATH: `${ROOT}/${dataPath}` })[n]), {
+      log: silentLogger,
+    });
+    try {
+      assert.ok(await verifyPassword("new-ops-password", s.users.credentials("ops")!.password_hash));
+      const actions = s.audit.query({ actor: "cli", limit: 10, offset: 0 }).entries.map((e) => e.action).sort();
+      assert.deepEqual(actions, ["user.create", "user.password_reset"]);
+    } finally {
+      s.db.close();
+    }
+  } finally {
+    await Deno.remove(`${ROOT}/${dataPath}`, { recursive: true }).catch(() => {});
+  }
+});
