@@ -1,10 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, errorText, useHydrated } from "./_api.ts";
-
-/** Where to go after signing in: only a path on this site, never another origin (`//host`, `/\host`). */
-export function safeNext(next: string | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
-}
+import { safeNext } from "./_safe_next.ts";
 
 /** Sign-in form; on success goes to `next` (a same-site path) or the dashboard. */
 export default function LoginForm({ next }: { next: string }) {

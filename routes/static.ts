@@ -24,7 +24,12 @@ export function staticRoutes(root: Router): void {
     summary: "Static assets",
     tags: ["system"],
   }, async (c) => {
-    const rel = decodeURIComponent(c.req.path.slice("/static/".length));
+    let rel: string;
+    try {
+      rel = decodeURIComponent(c.req.path.slice("/static/".length));
+    } catch {
+      throw new AppError("NOT_FOUND", "No such asset.");
+    }
     const path = normalize(join(STATIC_DIR, rel));
     const type = TYPES[extname(path)];
     if (!path.startsWith(STATIC_DIR) || rel.includes("\0") || !type) throw new AppError("NOT_FOUND", "No such asset.");

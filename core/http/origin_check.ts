@@ -20,7 +20,7 @@ export function originCheck(allowedOrigins: readonly string[]): MiddlewareHandle
       if (c.req.header("sec-fetch-site") === "cross-site") throw rejected("(none, cross-site)");
       return next();
     }
-    if (!isAllowed(origin, allowed, c.req.url, c.req.header("host"))) throw rejected(origin);
+    if (!isAllowed(origin, allowed, c.req.url, c.req.header("host") ?? new URL(c.req.url).host)) throw rejected(origin);
     return next();
   };
 }

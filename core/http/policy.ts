@@ -37,7 +37,7 @@ export function authorize(
 
 /** Parses a numeric path id; 400 naming the parameter otherwise. */
 export function parseId(raw: string | undefined, what: string): number {
-  if (!raw || !/^[1-9]\d{0,15}$/.test(raw)) {
+  if (!raw || !/^[1-9]\d{0,15}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
     throw new AppError("BAD_REQUEST", `Invalid ${what} "${raw ?? ""}": expected a positive integer.`);
   }
   return Number(raw);

@@ -38,7 +38,9 @@ export function Layout(
           </a>
           {user && (
             <nav class="mainnav" aria-label="Main">
-              {items.map((n) => <a key={n.href} href={n.href} aria-current={current === n.href ? "page" : undefined}>{n.label}</a>)}
+              {items.map((n) => (
+                <a key={n.href} href={n.href} aria-current={current === n.href ? "page" : undefined}>{n.label}</a>
+              ))}
             </nav>
           )}
           {user && (

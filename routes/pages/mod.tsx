@@ -12,11 +12,7 @@ import UsersAdmin from "../../islands/users_admin.tsx";
 import ChangePasswordForm from "../../islands/change_password_form.tsx";
 import SettingsForm from "../../islands/settings_form.tsx";
 import { framed } from "./frame.tsx";
-
-/** Only same-site paths are allowed as a post-login destination (no open redirect). */
-function safeNext(raw: string | undefined): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\") ? raw : "/";
-}
+import { safeNext } from "../../islands/_safe_next.ts";
 
 /** The HTML pages of core: setup, login, dashboard, users, account, settings, plus plugin pages. */
 export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): void {
