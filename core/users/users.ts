@@ -49,9 +49,24 @@ export class Users {
   /** Creates a user; USERNAME_TAKEN when the name exists (ignoring case). */
   async create(username: string, password: string, role: Role): Promise<User> {
     const hash = await hashPassword(password);
-    if (this.db.get("SELECT 1 FROM users WHERE username = ?", username)) {
-      throw new AppError("USERNAME_TAKEN", `The username "${username}" is already taken.`);
-    }
+    return this.db.transaction(() => {
+      if (this.db.get("SELECT 1 FROM users WHERE username = ?", username)) {
+        throw new AppError("USERNAME_TAKEN", `The username "${username}" is already taken.`);
+      }
+      return this.#insert(username, hash, role);
+    });
+  }
+
+  /** Creates the first admin only while no user exists, atomically; SETUP_DONE otherwise. */
+  async createFirstAdmin(username: string, password: string): Promise<User> {
+    const hash = await hashPassword(password);
+    return this.db.transaction(() => {
+      if (this.count() > 0) throw new AppError("SETUP_DONE", "Setup is already complete; sign in instead.");
+      return this.#insert(username, hash, "admin");
+    });
+  }
+
+  #insert(username: string, hash: string, role: Role): User {
     const now = new Date().toISOString();
     const { lastId } = this.db.run(
       "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -62,23 +77,6 @@ export class Users {
       now,
     );
     return this.get(lastId);
-  }
-
-  /** Creates the first admin only while no user exists, atomically; SETUP_DONE otherwise. */
-  async createFirstAdmin(username: string, password: string): Promise<User> {
-    const hash = await hashPassword(password);
-    return this.db.transaction(() => {
-      if (this.count() > 0) throw new AppError("SETUP_DONE", "Setup is already complete; sign in instead.");
-      const now = new Date().toISOString();
-      const { lastId } = this.db.run(
-        "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?, ?, 'admin', ?, ?)",
-        username,
-        hash,
-        now,
-        now,
-      );
-      return this.get(lastId);
-    });
   }
 
   async setPassword(id: number, password: string): Promise<void> {

@@ -39,7 +39,13 @@ const hasChromium = await ensureChromium();
 if (await run(deno, ["task", "build"]) !== 0) Deno.exit(1);
 await Deno.mkdir("test-results", { recursive: true });
 const junit = "test-results/junit.xml";
-const code = await run(deno, ["test", "-A", "--parallel", `--junit-path=${junit}`, ...Deno.args], {
+const code = await run(deno, [
+  "test",
+  "-A",
+  "--parallel",
+  `--junit-path=${junit}`,
+  ...(Deno.args.length ? Deno.args : ["tests/"]),
+], {
   CLAWORC_TEST_BROWSER: hasChromium ? CHROMIUM : "",
 });
 const xml = await Deno.readTextFile(junit).catch(() => "");
