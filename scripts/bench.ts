@@ -3,6 +3,7 @@
  * (tunnel throughput vs OpenSSH, exec vs ControlMaster, ...) with a peer measured in the same run.
  */
 import { fileURLToPath } from "node:url";
+import { freePort, waitFor200 } from "./_server_probe.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
@@ -13,13 +14,6 @@ interface Row {
   peer?: string;
   ratio?: string;
   goal: string;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** Process start → first 200 on /health, with the binary's permission flags (islands prebuilt). */
@@ -35,15 +29,7 @@ async function coldStart(): Promise<number> {
     stderr: "null",
   }).spawn();
   try {
-    while (true) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/health`);
-        await res.body?.cancel();
-        if (res.status === 200) return performance.now() - started;
-      } catch { /* not yet */ }
-      if (performance.now() - started > 30_000) throw new Error("server did not start in 30 s");
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    return await waitFor200(`http://127.0.0.1:${port}/health`, started, 30_000);
   } finally {
     child.kill("SIGTERM");
     await child.status;

@@ -1,28 +1,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { freePort, waitFor200 } from "../../scripts/_server_probe.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** A free TCP port on loopback. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** Polls `url` until it answers 200; returns the elapsed ms. */
-export async function waitFor200(url: string, started: number, timeoutMs = 60_000): Promise<number> {
-  while (performance.now() - started < timeoutMs) {
-    try {
-      const res = await fetch(url);
-      await res.body?.cancel();
-      if (res.status === 200) return performance.now() - started;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-}
 
 Deno.test("`deno task start` serves /health, setup and login over real HTTP with its narrow permissions", async () => {
   const port = freePort();
