@@ -3,5 +3,5 @@ import { auditPlugin } from "./audit/mod.tsx";
 
 /** The built-in plugins, in load order. Add a plugin here to ship it. */
 export function builtinPlugins(): Plugin[] {
-  return [auditPlugin() as Plugin];
+  return [auditPlugin()];
 }

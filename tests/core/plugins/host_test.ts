@@ -17,7 +17,7 @@ function recorder(name: string, log: string[], extra: Partial<Plugin<"audit">> =
       log.push(`close:${name}`);
     },
     ...extra,
-  }) as Plugin;
+  });
 }
 
 Deno.test("plugins run setup and ready in order, close in reverse, and see only the services they need", async () => {
@@ -41,7 +41,7 @@ Deno.test("a plugin's routes are mounted under its prefix, carry its policy and 
       );
       ctx.healthCheck("always", () => true);
     },
-  }) as Plugin;
+  });
   const t = await testApp({}, [...builtinPlugins(), greeter]);
   try {
     const admin = await t.setupAdmin();
