@@ -7,6 +7,8 @@ import { hasKeyCheck, verifyMasterKey } from "./secrets/key_check.ts";
 import { loadMasterKey } from "./secrets/master_key.ts";
 import { Secrets } from "./secrets/secrets.ts";
 import { type CoreServices, createServices } from "./services.ts";
+import { SshKeyStore } from "./ssh/key_store.ts";
+import type { SshOptions } from "./ssh/options.ts";
 
 export const DATABASE_FILE = "claworc.db";
 
@@ -31,7 +33,7 @@ export async function prepareDataDir(path: string, log: Logger): Promise<void> {
  */
 export async function openServices(
   config: Config,
-  options: { log?: Logger; clock?: Clock } = {},
+  options: { log?: Logger; clock?: Clock; ssh?: Partial<SshOptions> } = {},
 ): Promise<CoreServices> {
   const log = options.log ?? createLogger(config.logLevel);
   await prepareDataDir(config.dataPath, log);
@@ -46,7 +48,14 @@ export async function openServices(
       });
     }
     await verifyMasterKey(db, fernet);
-    return createServices(config, db, new Secrets(fernet), log, options.clock ?? systemClock);
+    const sshKeys = await SshKeyStore.open(config.dataPath);
+    return createServices(config, db, {
+      secrets: new Secrets(fernet),
+      sshKeys,
+      log,
+      clock: options.clock ?? systemClock,
+      ssh: options.ssh,
+    });
   } catch (e) {
     db.close();
     throw e;

@@ -49,8 +49,9 @@ export async function startServer(
   const url = `http://${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
   sessions.purgeExpired();
   const purge = setInterval(() => sessions.purgeExpired(), HOUR);
+  services.ssh.startHealth();
   await host.ready();
-  log.info("claworc listening", { url, plugins: host.names(), backend: host.backend?.name ?? "none" });
+  log.info("claworc listening", { url, plugins: host.names(), backend: services.runtime.backend?.name ?? "none" });
   let closed = false;
   return {
     ...built,
@@ -60,6 +61,7 @@ export async function startServer(
       closed = true;
       clearInterval(purge);
       await server.shutdown();
+      services.ssh.close();
       await host.close();
       db.close();
     },

@@ -9,6 +9,13 @@ import { Instances } from "./instances/instances.ts";
 import type { Secrets } from "./secrets/secrets.ts";
 import { Settings } from "./settings/settings.ts";
 import { Users } from "./users/users.ts";
+import { RuntimeRef } from "./plugins/runtime_ref.ts";
+import { SshPool } from "./ssh/pool.ts";
+import type { SshKeyStore } from "./ssh/key_store.ts";
+import { SshEvents } from "./ssh/events.ts";
+import { HostKeyPins } from "./ssh/host_keys.ts";
+import { ConnectRateLimiter } from "./ssh/rate_limiter.ts";
+import { sshDefaults, type SshOptions } from "./ssh/options.ts";
 
 /** The shared services core builds once and hands to routes and (as declared) to plugins. */
 export interface CoreServices {
@@ -23,16 +30,43 @@ export interface CoreServices {
   audit: AuditLog;
   settings: Settings;
   instances: Instances;
+  /** The runtime backend registered by a plugin (or none). */
+  runtime: RuntimeRef;
+  sshKeys: SshKeyStore;
+  sshEvents: SshEvents;
+  hostKeys: HostKeyPins;
+  ssh: SshPool;
+}
+
+/** What `createServices` needs besides configuration and storage. */
+export interface ServiceParts {
+  secrets: Secrets;
+  sshKeys: SshKeyStore;
+  log: Logger;
+  clock: Clock;
+  ssh?: Partial<SshOptions>;
 }
 
 /** Builds the services over an open, migrated database. */
-export function createServices(
-  config: Config,
-  db: Database,
-  secrets: Secrets,
-  log: Logger,
-  clock: Clock,
-): CoreServices {
+export function createServices(config: Config, db: Database, parts: ServiceParts): CoreServices {
+  const { secrets, sshKeys, log, clock } = parts;
+  const audit = new AuditLog(db, clock);
+  const instances = new Instances(db);
+  const runtime = new RuntimeRef();
+  const sshEvents = new SshEvents(db, clock);
+  const hostKeys = new HostKeyPins(db);
+  const ssh = new SshPool({
+    clock,
+    keys: sshKeys,
+    pins: hostKeys,
+    events: sshEvents,
+    limiter: new ConnectRateLimiter(clock),
+    audit,
+    log: log.child("ssh"),
+    options: { ...sshDefaults, ...parts.ssh },
+    endpoint: (id) => runtime.require().sshEndpoint(instances.get(id).name),
+    sourceIps: (id) => instances.sourceIps(id),
+  });
   return {
     config,
     log,
@@ -42,8 +76,13 @@ export function createServices(
     users: new Users(db),
     sessions: new Sessions(db, clock, config.sessionIdleMs, config.sessionMaxMs),
     throttle: new LoginThrottle(clock),
-    audit: new AuditLog(db, clock),
+    audit,
     settings: new Settings(db, { audit_retention_days: config.auditRetentionDays }),
-    instances: new Instances(db),
+    instances,
+    runtime,
+    sshKeys,
+    sshEvents,
+    hostKeys,
+    ssh,
   };
 }

@@ -4,6 +4,7 @@ import type { CoreServices } from "../core/services.ts";
 import { authRoutes } from "./api/auth.ts";
 import { instanceRoutes } from "./api/instances.ts";
 import { settingsRoutes } from "./api/settings.ts";
+import { sshRoutes } from "./api/ssh.ts";
 import { systemRoutes } from "./api/system.ts";
 import { userRoutes } from "./api/users.ts";
 import { errorPage, pageRoutes } from "./pages/mod.tsx";
@@ -16,6 +17,7 @@ export function coreRoutes(root: Router, s: CoreServices, host: PluginHost): voi
   userRoutes(api, s);
   instanceRoutes(api, s);
   settingsRoutes(api, s);
+  sshRoutes(api, s);
   systemRoutes(root, s, host);
   staticRoutes(root);
   pageRoutes(root, s, host);

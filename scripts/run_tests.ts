@@ -1,10 +1,16 @@
 /**
- * `deno task test`: installs what the tests need (Debian's Chromium for browser tests), builds the
+ * `deno task test`: installs what the tests need (Debian's Chromium and OpenSSH server), builds the
  * islands and runs every test with a JUnit report in test-results/junit.xml (`.ci/run` counts it).
  * Under CI=true a missing component is an error, never a skip.
  */
 const CI = Deno.env.get("CI") === "true";
 const CHROMIUM = "/usr/bin/chromium";
+
+/** Debian packages the tests drive for real, and a file that proves each is installed. */
+const NEEDED: { pkg: string; file: string; usedFor: string }[] = [
+  { pkg: "chromium", file: CHROMIUM, usedFor: "browser tests" },
+  { pkg: "openssh-server", file: "/usr/sbin/sshd", usedFor: "SSH tests against a real sshd" },
+];
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   const { code } = await new Deno.Command(cmd, { args, env, stdout: "inherit", stderr: "inherit" }).output();
@@ -15,27 +21,30 @@ async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
 
-async function ensureChromium(): Promise<boolean> {
-  if (await exists(CHROMIUM)) return true;
-  const isRoot = Deno.uid?.() === 0;
-  if (isRoot && await exists("/usr/bin/apt-get")) {
-    console.log("Installing Debian's chromium for the browser tests...");
+/** Installs missing packages with apt (as root); returns the ones still missing. */
+async function ensurePackages(): Promise<string[]> {
+  const missing = [];
+  for (const n of NEEDED) if (!await exists(n.file)) missing.push(n);
+  if (missing.length && Deno.uid?.() === 0 && await exists("/usr/bin/apt-get")) {
+    const pkgs = missing.map((m) => m.pkg);
+    console.log(`Installing Debian packages for the tests: ${pkgs.join(", ")}...`);
     const env = { DEBIAN_FRONTEND: "noninteractive" };
-    if (
-      await run("apt-get", ["update", "-qq"], env) === 0 &&
-      await run("apt-get", ["install", "-y", "-qq", "chromium"], env) === 0
-    ) {
-      return true;
+    if (await run("apt-get", ["update", "-qq"], env) === 0) {
+      await run("apt-get", ["install", "-y", "-qq", ...pkgs], env);
     }
   }
-  const message = `Chromium is not installed at ${CHROMIUM} (install Debian's "chromium" package).`;
-  if (CI) throw new Error(message);
-  console.warn(`${message} Browser tests will be skipped; CI=true makes this an error.`);
-  return false;
+  const still = [];
+  for (const n of missing) if (!await exists(n.file)) still.push(n);
+  for (const n of still) {
+    const message = `${n.file} is missing (Debian package "${n.pkg}", needed for ${n.usedFor}).`;
+    if (CI) throw new Error(message);
+    console.warn(`${message} Those tests will fail or be skipped; CI=true makes this an error.`);
+  }
+  return still.map((n) => n.pkg);
 }
 
 const deno = Deno.execPath();
-const hasChromium = await ensureChromium();
+const hasChromium = !(await ensurePackages()).includes("chromium");
 if (await run(deno, ["task", "build"]) !== 0) Deno.exit(1);
 await Deno.mkdir("test-results", { recursive: true });
 const junit = "test-results/junit.xml";

@@ -74,4 +74,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_logs_action ON audit_logs(action, at);
       CREATE INDEX audit_logs_instance ON audit_logs(instance_id, at);`,
   },
+  {
+    version: 4,
+    name: "ssh",
+    sql: `
+      ALTER TABLE instances ADD COLUMN allowed_source_ips TEXT NOT NULL DEFAULT '[]';
+      CREATE TABLE ssh_host_keys (
+        instance_id INTEGER PRIMARY KEY REFERENCES instances(id) ON DELETE CASCADE,
+        host_key TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('backend', 'first-use')),
+        pinned_at TEXT NOT NULL
+      );
+      CREATE TABLE ssh_events (
+        id INTEGER PRIMARY KEY,
+        instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT,
+        details TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX ssh_events_instance ON ssh_events(instance_id, id);`,
+  },
 ];

@@ -40,6 +40,26 @@ export class Instances {
     return found;
   }
 
+  /** The instance's source-IP allow-list (empty = any address). */
+  sourceIps(id: number): string[] {
+    const row = this.db.get<{ allowed_source_ips: string }>(
+      "SELECT allowed_source_ips FROM instances WHERE id = ?",
+      id,
+    );
+    return row ? JSON.parse(row.allowed_source_ips) : [];
+  }
+
+  /** Replaces the allow-list (already validated and normalised by the caller). */
+  setSourceIps(id: number, list: string[]): void {
+    this.get(id);
+    this.db.run(
+      "UPDATE instances SET allowed_source_ips = ?, updated_at = ? WHERE id = ?",
+      JSON.stringify(list),
+      new Date().toISOString(),
+      id,
+    );
+  }
+
   /** Adds a row (the instance service calls this before asking a backend to create the container). */
   insert(name: string, displayName: string): InstanceSummary {
     const now = new Date().toISOString();

@@ -1,7 +1,6 @@
 import type { CoreServices } from "../services.ts";
 import type { Router } from "../http/router.ts";
 import type { Plugin, PluginContext, PluginPage, ServiceName } from "./contract.ts";
-import type { RuntimeBackend } from "./runtime_backend.ts";
 
 const NAME = /^[a-z][a-z0-9-]{1,39}$/;
 
@@ -9,7 +8,6 @@ const NAME = /^[a-z][a-z0-9-]{1,39}$/;
 export class PluginHost {
   readonly pages: PluginPage[] = [];
   readonly healthChecks = new Map<string, () => boolean | Promise<boolean>>();
-  backend: RuntimeBackend | null = null;
   #plugins: { plugin: Plugin; ctx: PluginContext }[] = [];
   #prefixes = new Map<string, string>();
 
@@ -78,8 +76,9 @@ export class PluginHost {
         this.pages.push(page);
       },
       provideBackend: (backend) => {
-        if (this.backend) throw new Error(`A runtime backend (${this.backend.name}) is already registered.`);
-        this.backend = backend;
+        const current = this.services.runtime.backend;
+        if (current) throw new Error(`A runtime backend (${current.name}) is already registered.`);
+        this.services.runtime.backend = backend;
       },
       healthCheck: (name, check) => this.healthChecks.set(`${plugin.name}.${name}`, check),
     };

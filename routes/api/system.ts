@@ -22,7 +22,7 @@ export function systemRoutes(root: Router, s: CoreServices, host: PluginHost): v
     return c.json({
       status: healthy ? "healthy" : "unhealthy",
       database,
-      backend: host.backend?.name ?? "none",
+      backend: s.runtime.backend?.name ?? "none",
       version: VERSION,
       checks,
     }, healthy ? 200 : 503);

@@ -86,6 +86,7 @@ export async function testApp(
       return (await res.json()).id;
     },
     async close() {
+      services.ssh.close();
       await built.host.close();
       services.db.close();
       await Deno.remove(dataPath, { recursive: true });

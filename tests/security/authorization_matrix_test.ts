@@ -29,6 +29,13 @@ const EXPECTED: Record<string, Permission> = {
   "POST /api/v1/users/:userId/reset-password": "admin",
   // routes/api/instances.ts
   "GET /api/v1/instances": "authenticated",
+  "GET /api/v1/ssh-fingerprint": "authenticated",
+  "GET /api/v1/instances/:id/ssh-status": "instance",
+  "GET /api/v1/instances/:id/ssh-events": "instance",
+  "GET /api/v1/instances/:id/tunnels": "instance",
+  "GET /api/v1/instances/:id/ssh-test": "instance",
+  "POST /api/v1/instances/:id/ssh-reconnect": "instance",
+  "PUT /api/v1/instances/:id/allowed-source-ips": "admin",
   // routes/api/settings.ts
   "GET /api/v1/settings": "admin",
   "PUT /api/v1/settings": "admin",
@@ -124,6 +131,7 @@ const SAMPLE_BODIES: Record<string, (caller: Caller) => unknown> = {
   "PUT /api/v1/users/:userId/instances": () => ({ instance_ids: [] }),
   "POST /api/v1/users/:userId/reset-password": () => ({ password: PLAIN.password }),
   "PUT /api/v1/settings": () => ({ audit_retention_days: 90 }),
+  "PUT /api/v1/instances/:id/allowed-source-ips": () => ({ allowed_source_ips: [] }),
 };
 
 type Outcome = "allowed" | "401" | "403" | "login-redirect";

@@ -1,0 +1,436 @@
+import type { AuditLog } from "../audit/audit_log.ts";
+import type { Clock } from "../clock.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { SshEndpoint } from "../plugins/runtime_backend.ts";
+import type { SshEvents } from "./events.ts";
+import { type ExecResult, HostKeyMismatchError, SshConnection } from "./connection.ts";
+import type { HostKeyPins } from "./host_keys.ts";
+import type { SshKeyStore } from "./key_store.ts";
+import { localAddressFor } from "./local_address.ts";
+import { Link } from "./link.ts";
+import type { SshOptions } from "./options.ts";
+import { fingerprint } from "./public_key.ts";
+import type { ConnectRateLimiter } from "./rate_limiter.ts";
+import { sourceIpAllowed } from "./source_ips.ts";
+import type { ClientChannel, SFTPWrapper } from "./ssh2.ts";
+import { TUNNEL_TARGETS, type TunnelTarget } from "./tunnel_targets.ts";
+import { probeTunnel } from "./tunnel_probe.ts";
+
+/** What the pool needs from the rest of the control plane. */
+export interface PoolDeps {
+  clock: Clock;
+  keys: SshKeyStore;
+  pins: HostKeyPins;
+  events: SshEvents;
+  limiter: ConnectRateLimiter;
+  audit: AuditLog;
+  log: Logger;
+  options: SshOptions;
+  /** Where an instance's sshd is (from the runtime backend). */
+  endpoint: (instanceId: number) => Promise<SshEndpoint>;
+  /** The instance's source-IP allow-list (empty = any). */
+  sourceIps: (instanceId: number) => string[];
+  targets?: readonly TunnelTarget[];
+}
+
+const SYSTEM = { id: null, name: "system" };
+
+/**
+ * At most one live SSH connection per instance, shared by every feature. Connects on demand (single
+ * flight) or when an instance starts, watches health in three layers, reconnects with backoff, and
+ * records every transition. Channels are always opened on the *current* connection, so nothing can
+ * stay bound to a dead one (the reference's stale-tunnel bug).
+ */
+export class SshPool {
+  readonly targets: readonly TunnelTarget[];
+  #links = new Map<number, Link>();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #closed = false;
+
+  constructor(private readonly deps: PoolDeps) {
+    this.targets = deps.targets ?? TUNNEL_TARGETS;
+  }
+
+  /** Starts the health scheduler (one timer per layer for all connections). */
+  startHealth(): void {
+    const o = this.deps.options;
+    this.#timers.push(setInterval(() => void this.probeAll(), o.probeIntervalMs));
+    this.#timers.push(setInterval(() => void this.probeTunnels(), o.tunnelProbeIntervalMs));
+  }
+
+  /** The instance should be reachable now (it started): connect in the background, retrying as needed. */
+  start(instanceId: number): void {
+    const link = this.#link(instanceId);
+    link.wanted = true;
+    if (link.conn || link.connecting || link.loop) return;
+    this.connect(instanceId).catch(() => this.#startLoop(link));
+  }
+
+  /** The instance stopped or is being deleted: abort any reconnect loop and close the connection. */
+  stop(instanceId: number, reason = "instance stopped"): void {
+    const link = this.#links.get(instanceId);
+    if (!link) return;
+    link.wanted = false;
+    link.loop?.abort();
+    link.loop = null;
+    const conn = link.conn;
+    link.conn = null;
+    conn?.close();
+    this.#transition(link, "disconnected", reason);
+  }
+
+  /** Forgets everything about a deleted instance (its events and pins go with the database rows). */
+  forget(instanceId: number): void {
+    this.stop(instanceId, "instance deleted");
+    this.#links.delete(instanceId);
+    this.deps.limiter.forget(instanceId);
+  }
+
+  /** The live connection, connecting first when needed; concurrent callers share one attempt. */
+  connect(instanceId: number): Promise<SshConnection> {
+    if (this.#closed) return Promise.reject(new AppError("SSH_UNAVAILABLE", "The SSH pool is shut down."));
+    const link = this.#link(instanceId);
+    link.wanted = true;
+    if (link.conn && !link.conn.closed) return Promise.resolve(link.conn);
+    link.connecting ??= this.#dial(link).finally(() => link.connecting = null);
+    return link.connecting;
+  }
+
+  /** The current connection without connecting (undefined when there is none). */
+  current(instanceId: number): SshConnection | undefined {
+    const conn = this.#links.get(instanceId)?.conn;
+    return conn && !conn.closed ? conn : undefined;
+  }
+
+  async exec(
+    instanceId: number,
+    command: string,
+    opts?: { timeoutMs?: number; maxOutput?: number },
+  ): Promise<ExecResult> {
+    return (await this.connect(instanceId)).exec(command, opts);
+  }
+
+  async shell(instanceId: number, opts?: { term?: string; cols?: number; rows?: number }): Promise<ClientChannel> {
+    return (await this.connect(instanceId)).shell(opts);
+  }
+
+  async sftp(instanceId: number): Promise<SFTPWrapper> {
+    return (await this.connect(instanceId)).sftp();
+  }
+
+  /** A duplex byte stream to a named target inside the instance, on the current connection. */
+  async openTunnel(instanceId: number, name: string) {
+    const target = this.targets.find((t) => t.name === name);
+    if (!target) throw new AppError("NOT_FOUND", `No tunnel target named "${name}".`);
+    return (await this.connect(instanceId)).forward(target.host, target.port);
+  }
+
+  /** Closes the current connection and connects again now (up to `attempts` tries). */
+  async reconnect(
+    instanceId: number,
+    attempts = 3,
+  ): Promise<{ status: "ok" | "error"; latency_ms: number; error?: string }> {
+    const link = this.#link(instanceId);
+    link.loop?.abort();
+    link.loop = null;
+    link.hostKeyRefused = false;
+    const old = link.conn;
+    link.conn = null;
+    old?.close();
+    const started = performance.now();
+    let error = "";
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) {
+        await new Promise((r) =>
+          setTimeout(
+            r,
+            this.deps.options.reconnectDelaysMs[Math.min(i - 1, this.deps.options.reconnectDelaysMs.length - 1)],
+          )
+        );
+      }
+      try {
+        await this.connect(instanceId);
+        return { status: "ok", latency_ms: Math.round(performance.now() - started) };
+      } catch (e) {
+        error = (e as Error).message;
+        if (e instanceof AppError && (e.code === "SSH_HOST_KEY_MISMATCH" || e.code === "SSH_IP_BLOCKED")) break;
+      }
+    }
+    return { status: "error", latency_ms: Math.round(performance.now() - started), error };
+  }
+
+  /** State, metrics, tunnels and the last ten transitions of one instance. */
+  status(instanceId: number) {
+    const link = this.#links.get(instanceId);
+    return {
+      state: link?.state ?? "disconnected",
+      metrics: link?.conn ? { ...link.metrics, uptime_ms: this.deps.clock.now() - link.conn.connectedAt } : null,
+      tunnels: this.targets.map((t) => link?.tunnels.get(t.name) ?? Link.emptyTunnel(t)),
+      recent_events: this.deps.events.list(instanceId, 10, true).map((e) => ({
+        from: e.from_state,
+        to: e.to_state,
+        timestamp: e.at,
+        reason: e.details.reason ?? "",
+      })),
+    };
+  }
+
+  /** One command probe on every live connection; a failure closes it, which starts a reconnect. */
+  async probeAll(): Promise<void> {
+    await Promise.all([...this.#links.values()].filter((l) => l.conn && !l.conn.closed).map((l) => this.#probe(l)));
+  }
+
+  /** One end-to-end probe of every named target on every live connection. */
+  async probeTunnels(): Promise<void> {
+    const { tunnelProbeTimeoutMs } = this.deps.options;
+    const now = () => new Date(this.deps.clock.now()).toISOString();
+    await Promise.all(
+      [...this.#links.values()].filter((l) => l.conn && !l.conn.closed).flatMap((link) =>
+        this.targets.map(async (target) => {
+          const result = await probeTunnel(link.conn!, target, tunnelProbeTimeoutMs);
+          link.recordTunnel(target, result, now());
+          if (!result.ok) {
+            this.deps.events.record(link.id, "health_check_failed", {
+              layer: "tunnel",
+              target: target.name,
+              error: result.error,
+            });
+          }
+        })
+      ),
+    );
+  }
+
+  /** Closes every connection and stops all timers. */
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    for (const id of [...this.#links.keys()]) this.stop(id, "control plane shutting down");
+  }
+
+  #link(id: number): Link {
+    let link = this.#links.get(id);
+    if (!link) this.#links.set(id, link = new Link(id));
+    return link;
+  }
+
+  #transition(link: Link, to: Link["state"], reason: string): void {
+    if (link.state === to) return;
+    const from = link.state;
+    link.state = to;
+    this.deps.events.record(link.id, "state_change", { reason }, { from, to });
+  }
+
+  async #dial(link: Link): Promise<SshConnection> {
+    const { limiter, events, audit, keys, pins, options } = this.deps;
+    const id = link.id;
+    if (link.hostKeyRefused) {
+      throw new AppError(
+        "SSH_HOST_KEY_MISMATCH",
+        `Instance ${id}'s host key does not match the pinned key; reconnect manually after checking it.`,
+      );
+    }
+    const gate = limiter.tryAcquire(id);
+    if (!gate.allowed) {
+      const seconds = Math.ceil(gate.retryAfterMs / 1000);
+      events.record(id, "rate_limited", { reason: gate.reason, retry_after_ms: gate.retryAfterMs });
+      audit.record({
+        actor: SYSTEM,
+        action: "ssh.rate_limited",
+        target: `instance:${id}`,
+        instanceId: id,
+        outcome: "denied",
+        details: { reason: gate.reason, retry_after_s: seconds },
+      });
+      throw new AppError(
+        "SSH_RATE_LIMITED",
+        `Too many SSH connection attempts to instance ${id}; retry in ${seconds} s.`,
+        { "Retry-After": String(seconds) },
+      );
+    }
+    if (link.state === "disconnected") this.#transition(link, "connecting", "connect requested");
+    let endpoint: SshEndpoint;
+    let localAddress: string | undefined;
+    try {
+      endpoint = await this.deps.endpoint(id);
+      const allowList = this.deps.sourceIps(id);
+      if (allowList.length) {
+        localAddress = await localAddressFor(endpoint.host, endpoint.port);
+        if (!sourceIpAllowed(allowList, localAddress)) {
+          limiter.failed(id);
+          events.record(id, "ip_blocked", { local_address: localAddress, allowed: allowList });
+          audit.record({
+            actor: SYSTEM,
+            action: "ssh.ip_blocked",
+            target: `instance:${id}`,
+            instanceId: id,
+            outcome: "denied",
+            details: { local_address: localAddress },
+          });
+          throw new AppError(
+            "SSH_IP_BLOCKED",
+            `This control plane's address ${localAddress} is not in instance ${id}'s allowed source IPs.`,
+          );
+        }
+      }
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      limiter.failed(id);
+      throw new AppError("SSH_UNAVAILABLE", `Cannot find instance ${id}'s SSH endpoint: ${(e as Error).message}`);
+    }
+    let expected = "";
+    let conn: SshConnection;
+    try {
+      conn = await SshConnection.connect({
+        endpoint,
+        privateKey: keys.privateKey,
+        localAddress,
+        keepaliveIntervalMs: options.keepaliveIntervalMs,
+        keepaliveCountMax: options.keepaliveCountMax,
+        readyTimeoutMs: options.readyTimeoutMs,
+        verifyHostKey: (presented) => {
+          const verdict = pins.verify(id, presented, endpoint.hostKey);
+          if (!verdict.ok) expected = verdict.expected;
+          return verdict.ok;
+        },
+      });
+    } catch (e) {
+      limiter.failed(id);
+      if (e instanceof HostKeyMismatchError) {
+        link.hostKeyRefused = true;
+        const details = {
+          presented: fingerprint(e.presented),
+          expected: fingerprint(expected),
+          host: endpoint.host,
+          port: endpoint.port,
+        };
+        this.#transition(link, "failed", "host key mismatch");
+        events.record(id, "host_key_mismatch", details);
+        audit.record({
+          actor: SYSTEM,
+          action: "ssh.host_key_mismatch",
+          target: `instance:${id}`,
+          instanceId: id,
+          outcome: "failure",
+          details,
+        });
+        throw new AppError(
+          "SSH_HOST_KEY_MISMATCH",
+          `Instance ${id} presented host key ${details.presented}, not the pinned ${details.expected}; connection refused.`,
+        );
+      }
+      throw new AppError(
+        "SSH_UNAVAILABLE",
+        `Cannot connect to instance ${id} at ${endpoint.host}:${endpoint.port}: ${(e as Error).message}`,
+      );
+    }
+    limiter.succeeded(id);
+    const again = link.state === "reconnecting" || link.state === "failed";
+    link.conn = conn;
+    link.resetMetrics(new Date(this.deps.clock.now()).toISOString());
+    this.#transition(link, "connected", again ? "reconnected" : "connected");
+    events.record(id, again ? "reconnected" : "connected", { host: endpoint.host, port: endpoint.port });
+    audit.record({
+      actor: SYSTEM,
+      action: again ? "ssh.reconnect" : "ssh.connect",
+      target: `instance:${id}`,
+      instanceId: id,
+      details: { host: endpoint.host, port: endpoint.port },
+    });
+    conn.onClose((reason) => this.#dropped(link, conn, reason));
+    if (!link.wanted) {
+      link.conn = null;
+      conn.close();
+    }
+    return conn;
+  }
+
+  #dropped(link: Link, conn: SshConnection, reason: string): void {
+    if (link.conn !== conn) return;
+    link.conn = null;
+    this.deps.events.record(link.id, "disconnected", { reason });
+    this.deps.audit.record({
+      actor: SYSTEM,
+      action: "ssh.disconnect",
+      target: `instance:${link.id}`,
+      instanceId: link.id,
+      outcome: "failure",
+      details: { reason },
+    });
+    if (link.wanted && !this.#closed) this.#startLoop(link, reason);
+    else this.#transition(link, "disconnected", reason);
+  }
+
+  /** One reconnect loop per instance: fast backoff for N attempts, then `failed` and slow retries. */
+  #startLoop(link: Link, reason = "connection lost"): void {
+    if (link.loop || !link.wanted || link.hostKeyRefused || this.#closed) return;
+    const abort = new AbortController();
+    link.loop = abort;
+    const o = this.deps.options;
+    this.#transition(link, "reconnecting", reason);
+    this.deps.events.record(link.id, "reconnecting", { reason });
+    (async () => {
+      let slow = o.slowRetryMs;
+      for (let attempt = 1; !abort.signal.aborted && link.wanted; attempt++) {
+        let delay = attempt <= o.reconnectAttempts
+          ? o.reconnectDelaysMs[Math.min(attempt - 1, o.reconnectDelaysMs.length - 1)]
+          : slow;
+        if (attempt > o.reconnectAttempts) slow = Math.min(slow * 2, o.slowRetryMaxMs);
+        if (!(await sleep(delay, abort.signal))) break;
+        try {
+          await this.connect(link.id);
+          break;
+        } catch (e) {
+          if (e instanceof AppError && (e.code === "SSH_HOST_KEY_MISMATCH" || e.code === "SSH_IP_BLOCKED")) break;
+          if (e instanceof AppError && e.code === "SSH_RATE_LIMITED") delay = Number(e.headers["Retry-After"]) * 1000;
+          if (attempt === o.reconnectAttempts) {
+            this.#transition(link, "failed", `${attempt} reconnect attempts failed`);
+            this.deps.events.record(link.id, "reconnect_failed", { attempts: attempt, error: (e as Error).message });
+            this.deps.audit.record({
+              actor: SYSTEM,
+              action: "ssh.reconnect_failed",
+              target: `instance:${link.id}`,
+              instanceId: link.id,
+              outcome: "failure",
+              details: { attempts: attempt },
+            });
+          }
+        }
+      }
+    })().catch((e) => this.deps.log.error("reconnect loop crashed", { instance: link.id, error: String(e) }))
+      .finally(() => {
+        if (link.loop === abort) link.loop = null;
+      });
+  }
+
+  async #probe(link: Link): Promise<void> {
+    const conn = link.conn!;
+    const started = performance.now();
+    const at = new Date(this.deps.clock.now()).toISOString();
+    try {
+      const r = await conn.exec("echo ping", { timeoutMs: this.deps.options.probeTimeoutMs, maxOutput: 1024 });
+      if (r.stdout.trim() !== "ping") {
+        throw new Error(`unexpected probe output ${JSON.stringify(r.stdout.slice(0, 40))}`);
+      }
+      link.recordProbe(true, at, performance.now() - started);
+    } catch (e) {
+      if (link.conn !== conn) return;
+      link.recordProbe(false, at, performance.now() - started);
+      this.deps.events.record(link.id, "health_check_failed", { layer: "command", error: (e as Error).message });
+      conn.close();
+    }
+  }
+}
+
+/** Waits `ms`; false when aborted first. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => resolve(true), ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve(false);
+    }, { once: true });
+  });
+}

@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { actorOf } from "../../core/audit/actor.ts";
+import { numericParam, type Router } from "../../core/http/router.ts";
+import type { CoreServices } from "../../core/services.ts";
+import { parseSourceIps } from "../../core/ssh/source_ips.ts";
+
+const sourceIpsBody = z.object({ allowed_source_ips: z.array(z.string().max(64)).max(100) });
+
+/** SSH visibility and control per instance (parity with the reference's §2.3), and the global key. */
+export function sshRoutes(api: Router, s: CoreServices): void {
+  const tags = ["ssh"];
+  api.add({
+    method: "GET",
+    path: "/ssh-fingerprint",
+    permission: "authenticated",
+    summary: "The control plane's SSH public key and fingerprint",
+    tags,
+  }, (c) => c.json({ fingerprint: s.sshKeys.fingerprint(), public_key: s.sshKeys.publicKey }));
+
+  const r = api.scope("/instances/:id");
+  const instanceId = (c: Parameters<typeof numericParam>[0]) => s.instances.get(numericParam(c, "id")).id;
+
+  r.add({
+    method: "GET",
+    path: "/ssh-status",
+    permission: "instance",
+    summary: "SSH state, metrics, tunnels and recent transitions",
+    tags,
+  }, (c) => c.json(s.ssh.status(instanceId(c))));
+
+  r.add({
+    method: "GET",
+    path: "/ssh-events",
+    permission: "instance",
+    summary: "The last 100 SSH events, oldest first",
+    tags,
+  }, (c) => {
+    const events = s.sshEvents.list(instanceId(c), 100).map((e) => ({
+      type: e.type,
+      timestamp: e.at,
+      from: e.from_state,
+      to: e.to_state,
+      details: e.details,
+    }));
+    return c.json({ events });
+  });
+
+  r.add({
+    method: "GET",
+    path: "/tunnels",
+    permission: "instance",
+    summary: "Named tunnel targets and their end-to-end health",
+    tags,
+  }, (c) => c.json({ tunnels: s.ssh.status(instanceId(c)).tunnels }));
+
+  r.add({
+    method: "GET",
+    path: "/ssh-test",
+    permission: "instance",
+    summary: "Run a test command over SSH (audited)",
+    tags,
+  }, async (c) => {
+    const id = instanceId(c);
+    const started = performance.now();
+    let result: { status: "ok" | "error"; output: string; error: string };
+    try {
+      const r = await s.ssh.exec(id, "echo ok", { timeoutMs: 10_000, maxOutput: 4096 });
+      result = {
+        status: r.code === 0 ? "ok" : "error",
+        output: r.stdout.trim(),
+        error: r.code === 0 ? "" : r.stderr.trim(),
+      };
+    } catch (e) {
+      result = { status: "error", output: "", error: (e as Error).message };
+    }
+    const latency_ms = Math.round(performance.now() - started);
+    s.audit.record({
+      actor: actorOf(c),
+      action: "ssh.test",
+      target: `instance:${id}`,
+      instanceId: id,
+      outcome: result.status === "ok" ? "success" : "failure",
+      details: { latency_ms },
+    });
+    return c.json({ ...result, latency_ms });
+  });
+
+  r.add({
+    method: "POST",
+    path: "/ssh-reconnect",
+    permission: "instance",
+    summary: "Drop and re-establish the SSH connection now (audited)",
+    tags,
+  }, async (c) => {
+    const id = instanceId(c);
+    const result = await s.ssh.reconnect(id);
+    s.audit.record({
+      actor: actorOf(c),
+      action: "ssh.manual_reconnect",
+      target: `instance:${id}`,
+      instanceId: id,
+      outcome: result.status === "ok" ? "success" : "failure",
+      details: { latency_ms: result.latency_ms },
+    });
+    return c.json(result);
+  });
+
+  r.add({
+    method: "PUT",
+    path: "/allowed-source-ips",
+    permission: "admin",
+    summary: "Set the instance's SSH source-IP allow-list (IPs and CIDRs)",
+    body: sourceIpsBody,
+    tags,
+  }, (c, { body }) => {
+    const id = instanceId(c);
+    const list = parseSourceIps(body.allowed_source_ips);
+    const before = s.instances.sourceIps(id);
+    s.instances.setSourceIps(id, list);
+    s.audit.record({
+      actor: actorOf(c),
+      action: "instance.source_ips_change",
+      target: `instance:${id}`,
+      instanceId: id,
+      details: { from: before, to: list },
+    });
+    return c.json({ allowed_source_ips: list });
+  });
+}
