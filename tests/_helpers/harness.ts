@@ -6,6 +6,8 @@ import { silentLogger } from "../../core/log.ts";
 import type { Plugin } from "../../core/plugins/contract.ts";
 import { coreRoutes, errorPage } from "../../routes/mod.ts";
 import { builtinPlugins } from "../../plugins/mod.ts";
+import type { SshOptions } from "../../core/ssh/options.ts";
+import { FAST } from "../harness/pool.ts";
 
 export const ORIGIN = "http://claworc.test";
 export const ADMIN = { username: "admin", password: "admin-password-1" };
@@ -38,11 +40,12 @@ export interface RequestOptions {
 export async function testApp(
   env: Record<string, string> = {},
   plugins: readonly Plugin[] = builtinPlugins(),
+  options: { ssh?: Partial<SshOptions> } = {},
 ): Promise<TestApp> {
   const dataPath = await Deno.makeTempDir({ prefix: "claworc-test-" });
   const config = loadConfig((name) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PUBLIC_URL: ORIGIN, ...env })[name]);
   const clock = new ManualClock(Date.now());
-  const services = await openServices(config, { log: silentLogger, clock });
+  const services = await openServices(config, { log: silentLogger, clock, ssh: { ...FAST, ...options.ssh } });
   const built = await createApp(services, { routes: coreRoutes, plugins, errorPage });
   await built.host.ready();
 

@@ -1,0 +1,25 @@
+import { AppError, definePlugin, type RuntimeBackend, type SshEndpoint } from "../../core/mod.ts";
+
+/**
+ * A test-only runtime backend whose instances are fixed SSH endpoints (harness sshds). Only the SSH
+ * endpoint is real; lifecycle calls are refused, because no engine exists behind it.
+ */
+export function fixedBackend(endpoints: Map<string, SshEndpoint>) {
+  const unsupported = (what: string) => () => Promise.reject(new AppError("BAD_REQUEST", `The fixed test backend cannot ${what}.`));
+  const backend: RuntimeBackend = {
+    name: "fixed",
+    available: () => Promise.resolve(true),
+    create: unsupported("create"),
+    start: unsupported("start"),
+    stop: unsupported("stop"),
+    restart: unsupported("restart"),
+    remove: unsupported("remove"),
+    status: (name) => Promise.resolve({ status: endpoints.has(name) ? "running" : "missing" }),
+    sshEndpoint: (name) => {
+      const e = endpoints.get(name);
+      return e ? Promise.resolve(e) : Promise.reject(new Error(`no endpoint for ${name}`));
+    },
+    logs: () => Promise.resolve(""),
+  };
+  return definePlugin({ name: "fixed-backend", needs: [], setup: (ctx) => ctx.provideBackend(backend) });
+}
