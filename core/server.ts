@@ -47,8 +47,17 @@ export async function startServer(
   }
   const addr = await listening;
   const url = `http://${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
-  sessions.purgeExpired();
-  const purge = setInterval(() => sessions.purgeExpired(), HOUR);
+  const hourly = () => {
+    sessions.purgeExpired();
+    const days = services.settings.get().ssh_key_rotation_days;
+    services.keyRotation.rotateIfDue(days, services.clock.now(), { id: null, name: "system" })
+      .then((r) =>
+        r && log.info("automatic SSH key rotation", { full_success: r.full_success, fingerprint: r.new_fingerprint })
+      )
+      .catch((e) => log.error("automatic SSH key rotation failed", { error: String(e) }));
+  };
+  hourly();
+  const purge = setInterval(hourly, HOUR);
   services.ssh.startHealth();
   await host.ready();
   log.info("claworc listening", { url, plugins: host.names(), backend: services.runtime.backend?.name ?? "none" });

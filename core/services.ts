@@ -15,6 +15,7 @@ import type { SshKeyStore } from "./ssh/key_store.ts";
 import { SshEvents } from "./ssh/events.ts";
 import { HostKeyPins } from "./ssh/host_keys.ts";
 import { ConnectRateLimiter } from "./ssh/rate_limiter.ts";
+import { KeyRotation } from "./ssh/key_rotation.ts";
 import { sshDefaults, type SshOptions } from "./ssh/options.ts";
 
 /** The shared services core builds once and hands to routes and (as declared) to plugins. */
@@ -36,6 +37,7 @@ export interface CoreServices {
   sshEvents: SshEvents;
   hostKeys: HostKeyPins;
   ssh: SshPool;
+  keyRotation: KeyRotation;
 }
 
 /** What `createServices` needs besides configuration and storage. */
@@ -77,12 +79,13 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     sessions: new Sessions(db, clock, config.sessionIdleMs, config.sessionMaxMs),
     throttle: new LoginThrottle(clock),
     audit,
-    settings: new Settings(db, { audit_retention_days: config.auditRetentionDays }),
+    settings: new Settings(db, { audit_retention_days: config.auditRetentionDays, ssh_key_rotation_days: 90 }),
     instances,
     runtime,
     sshKeys,
     sshEvents,
     hostKeys,
     ssh,
+    keyRotation: new KeyRotation({ db, pool: ssh, keys: sshKeys, instances, events: sshEvents, audit }),
   };
 }

@@ -3,6 +3,7 @@ import { api, errorText, useHydrated } from "./_api.ts";
 
 export interface SettingsValues {
   audit_retention_days: number;
+  ssh_key_rotation_days: number;
 }
 
 /** Run-time settings (admin); changes apply without a restart. */
@@ -10,6 +11,7 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
   const ready = useHydrated();
   const [saved, setSaved] = useState<SettingsValues>(settings);
   const [days, setDays] = useState(String(settings.audit_retention_days));
+  const [rotation, setRotation] = useState(String(settings.ssh_key_rotation_days));
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -22,11 +24,20 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
       setMessage({ ok: false, text: "Audit retention must be a whole number of days between 1 and 36500." });
       return;
     }
+    const rotationDays = Number(rotation);
+    if (!Number.isInteger(rotationDays) || rotationDays < 0 || rotationDays > 3650) {
+      setMessage({ ok: false, text: "SSH key rotation must be a whole number of days between 0 (off) and 3650." });
+      return;
+    }
     setBusy(true);
     try {
-      const values = await api<SettingsValues>("PUT", "/api/v1/settings", { audit_retention_days: value });
+      const values = await api<SettingsValues>("PUT", "/api/v1/settings", {
+        audit_retention_days: value,
+        ssh_key_rotation_days: rotationDays,
+      });
       setSaved(values);
       setDays(String(values.audit_retention_days));
+      setRotation(String(values.ssh_key_rotation_days));
       setMessage({ ok: true, text: `Settings saved. Audit retention: ${dayCount(values.audit_retention_days)}.` });
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
@@ -55,6 +66,28 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
         <span id="retention-hint" class="hint">
           Audit entries older than this are deleted automatically. Currently saved:{" "}
           <strong data-testid="saved-retention-days">{dayCount(saved.audit_retention_days)}</strong>.
+        </span>
+      </label>
+      <label>
+        Rotate the SSH key every (days)
+        <input
+          type="number"
+          name="ssh_key_rotation_days"
+          inputMode="numeric"
+          min={0}
+          max={3650}
+          step={1}
+          required
+          value={rotation}
+          onInput={(e) => setRotation(e.currentTarget.value)}
+          aria-describedby="rotation-hint"
+          data-testid="rotation-days"
+        />
+        <span id="rotation-hint" class="hint">
+          0 turns automatic rotation off. Currently saved:{" "}
+          <strong data-testid="saved-rotation-days">
+            {saved.ssh_key_rotation_days ? dayCount(saved.ssh_key_rotation_days) : "off"}
+          </strong>.
         </span>
       </label>
       {message && <p role={message.ok ? "status" : "alert"}>{message.text}</p>}

@@ -29,6 +29,11 @@ export interface SshEndpoint {
   username: string;
   /** The pinned host key (OpenSSH public key line), when the backend knows it. */
   hostKey?: string;
+  /**
+   * The authorized_keys file the login user may rewrite (key rotation edits it over SSH). Relative
+   * paths are from the login user's home. Default `.ssh/authorized_keys`.
+   */
+  authorizedKeysFile?: string;
 }
 
 /**

@@ -4,6 +4,8 @@ import type { Database } from "../db/database.ts";
 /** The settings admins may change; anything else is refused (the reference stored any key, P2). */
 export const settingsSchema = z.object({
   audit_retention_days: z.number().int().min(1).max(36_500),
+  /** Rotate the global SSH key automatically after this many days; 0 turns automatic rotation off. */
+  ssh_key_rotation_days: z.number().int().min(0).max(3_650),
 }).strict();
 
 export type SettingsValues = z.infer<typeof settingsSchema>;

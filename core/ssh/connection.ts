@@ -18,7 +18,8 @@ export const CIPHERS = [
 
 export interface ConnectOptions {
   endpoint: SshEndpoint;
-  privateKey: string;
+  /** Private keys to try in order (the current one, then a previous one during a rotation). */
+  privateKeys: string[];
   /** Decides on the presented host key (a `type base64` line); return false to refuse. */
   verifyHostKey: (presented: string) => boolean;
   keepaliveIntervalMs: number;
@@ -80,7 +81,11 @@ export class SshConnection {
         host: opts.endpoint.host,
         port: opts.endpoint.port,
         username: opts.endpoint.username,
-        privateKey: opts.privateKey,
+        authHandler: opts.privateKeys.map((key) => ({
+          type: "publickey" as const,
+          username: opts.endpoint.username,
+          key,
+        })),
         localAddress: opts.localAddress,
         readyTimeout: opts.readyTimeoutMs,
         keepaliveInterval: opts.keepaliveIntervalMs,

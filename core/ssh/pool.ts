@@ -126,6 +126,35 @@ export class SshPool {
     return (await this.connect(instanceId)).forward(target.host, target.port);
   }
 
+  /** Instances the pool is keeping connected (started and not stopped). */
+  activeIds(): number[] {
+    return [...this.#links.values()].filter((l) => l.wanted).map((l) => l.id);
+  }
+
+  /** The instance's SSH endpoint, from the runtime backend. */
+  endpoint(instanceId: number): Promise<SshEndpoint> {
+    return this.deps.endpoint(instanceId);
+  }
+
+  /** Proves `privateKey` alone can log in to the instance now, on a separate short-lived connection. */
+  async verifyLogin(instanceId: number, privateKey: string): Promise<void> {
+    const endpoint = await this.deps.endpoint(instanceId);
+    const conn = await SshConnection.connect({
+      endpoint,
+      privateKeys: [privateKey],
+      keepaliveIntervalMs: 0,
+      keepaliveCountMax: 0,
+      readyTimeoutMs: this.deps.options.readyTimeoutMs,
+      verifyHostKey: (presented) => this.deps.pins.verify(instanceId, presented, endpoint.hostKey).ok,
+    });
+    try {
+      const r = await conn.exec("echo ok", { timeoutMs: this.deps.options.probeTimeoutMs, maxOutput: 1024 });
+      if (r.stdout.trim() !== "ok") throw new Error("the test command did not answer");
+    } finally {
+      conn.close();
+    }
+  }
+
   /** Closes the current connection and connects again now (up to `attempts` tries). */
   async reconnect(
     instanceId: number,
@@ -284,7 +313,7 @@ export class SshPool {
     try {
       conn = await SshConnection.connect({
         endpoint,
-        privateKey: keys.privateKey,
+        privateKeys: keys.identities(),
         localAddress,
         keepaliveIntervalMs: options.keepaliveIntervalMs,
         keepaliveCountMax: options.keepaliveCountMax,

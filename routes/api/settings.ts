@@ -27,4 +27,14 @@ export function settingsRoutes(api: Router, s: CoreServices): void {
     }
     return c.json(values);
   });
+  r.add({
+    method: "POST",
+    path: "/rotate-ssh-key",
+    permission: "admin",
+    summary: "Rotate the global SSH key on every instance without downtime",
+    tags,
+  }, async (c) => {
+    const report = await s.keyRotation.rotate(actorOf(c));
+    return c.json(report);
+  });
 }

@@ -81,7 +81,7 @@ Deno.test("retention applies at once when an admin changes it, and the change is
     assert.equal(t.services.audit.query({ action: "old.event", limit: 1, offset: 0 }).total, 1, "90 days keeps it");
     const res = await t.request("PUT", "/api/v1/settings", { cookie: admin, body: { audit_retention_days: 30 } });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { audit_retention_days: 30 });
+    assert.deepEqual(await res.json(), { audit_retention_days: 30, ssh_key_rotation_days: 90 });
     assert.equal(
       t.services.audit.query({ action: "old.event", limit: 1, offset: 0 }).total,
       0,

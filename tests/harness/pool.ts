@@ -31,6 +31,8 @@ export const FAST: Partial<SshOptions> = {
 };
 
 export interface PoolFixture {
+  /** The temp data folder (database and key files). */
+  dir: string;
   pool: SshPool;
   db: Database;
   events: SshEvents;
@@ -75,6 +77,7 @@ export async function poolFixture(
     targets: opts.targets,
   });
   return {
+    dir,
     pool,
     db,
     events,

@@ -39,6 +39,7 @@ const EXPECTED: Record<string, Permission> = {
   // routes/api/settings.ts
   "GET /api/v1/settings": "admin",
   "PUT /api/v1/settings": "admin",
+  "POST /api/v1/settings/rotate-ssh-key": "admin",
   // routes/api/system.ts
   "GET /health": "public",
   "GET /api/v1/openapi.json": "public",
