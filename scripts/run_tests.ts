@@ -10,6 +10,8 @@ const CHROMIUM = "/usr/bin/chromium";
 const NEEDED: { pkg: string; file: string; usedFor: string }[] = [
   { pkg: "chromium", file: CHROMIUM, usedFor: "browser tests" },
   { pkg: "openssh-server", file: "/usr/sbin/sshd", usedFor: "SSH tests against a real sshd" },
+  { pkg: "openssh-client", file: "/usr/bin/ssh-keygen", usedFor: "fingerprint checks and the OpenSSH benchmarks" },
+  { pkg: "iproute2", file: "/usr/sbin/ip", usedFor: "network-cut tests in network namespaces" },
 ];
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {

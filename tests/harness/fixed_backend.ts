@@ -5,7 +5,8 @@ import { AppError, definePlugin, type RuntimeBackend, type SshEndpoint } from ".
  * endpoint is real; lifecycle calls are refused, because no engine exists behind it.
  */
 export function fixedBackend(endpoints: Map<string, SshEndpoint>) {
-  const unsupported = (what: string) => () => Promise.reject(new AppError("BAD_REQUEST", `The fixed test backend cannot ${what}.`));
+  const unsupported = (what: string) => () =>
+    Promise.reject(new AppError("BAD_REQUEST", `The fixed test backend cannot ${what}.`));
   const backend: RuntimeBackend = {
     name: "fixed",
     available: () => Promise.resolve(true),

@@ -26,6 +26,8 @@ export interface SshdOptions {
   listenAddress?: string;
   /** Appended to sshd_config. */
   extraConfig?: string;
+  /** Run sshd inside this network namespace (made by the test with `ip netns add`). */
+  netns?: string;
 }
 
 /** A running (or stopped) test sshd. */
@@ -130,6 +132,7 @@ class TestSshd implements Sshd {
     user: string,
     hostPublicKey: string,
     owner: { uid: number; gid: number } | null,
+    readonly netns: string | null = null,
   ) {
     this.dir = dir;
     this.#owner = owner;
@@ -178,8 +181,10 @@ class TestSshd implements Sshd {
     // unshare --fork makes sshd PID 1 of a new PID namespace: when it exits, the kernel kills every
     // session process it left. --kill-child kills sshd when unshare dies; setpriv kills unshare when
     // the test process dies, so nothing outlives a crashed test run.
-    const command = new Deno.Command("setpriv", {
+    const prefix = this.netns ? ["netns", "exec", this.netns, "setpriv"] : [];
+    const command = new Deno.Command(this.netns ? "ip" : "setpriv", {
       args: [
+        ...prefix,
         "--pdeathsig",
         "SIGKILL",
         "unshare",
@@ -274,7 +279,8 @@ class TestSshd implements Sshd {
 /** Starts a private sshd and resolves once it answers. */
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const host = opts.listenAddress ?? "127.0.0.1";
-  const port = opts.port ?? freePort(host);
+  // Inside a network namespace no host port can collide; probe the host's loopback otherwise.
+  const port = opts.port ?? (opts.netns ? freePort() : freePort(host));
   const user = opts.user ?? "root";
   if (!await Deno.stat(SSHD).then(() => true, () => false)) {
     throw new Error(`OpenSSH server is not installed at ${SSHD} (Debian package "openssh-server")`);
@@ -311,7 +317,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const owner = user === "root" ? null : await userIds(user);
     // Another login user must be able to reach its authorized_keys in the folder.
     if (owner) await Deno.chmod(dir, 0o711);
-    const sshd = new TestSshd(dir, host, port, user, publicKeyLine(hostKey.public), owner);
+    const sshd = new TestSshd(dir, host, port, user, publicKeyLine(hostKey.public), owner, opts.netns ?? null);
     await sshd.setAuthorizedKeys(opts.authorizedKeys ?? []);
     await sshd.start();
     return sshd;
