@@ -4,17 +4,10 @@
  */
 import { fileURLToPath } from "node:url";
 import { freePort, waitFor200 } from "./_server_probe.ts";
+import { type BenchRow as Row, sshBench } from "./bench_ssh.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
-
-interface Row {
-  metric: string;
-  value: string;
-  peer?: string;
-  ratio?: string;
-  goal: string;
-}
 
 /** Process start → first 200 on /health, with the binary's permission flags (islands prebuilt). */
 async function coldStart(): Promise<number> {
@@ -50,6 +43,7 @@ const rows: Row[] = [
     value: `${Math.round(median(starts))} ms`,
     goal: "≤ 500 ms",
   },
+  ...await sshBench(),
 ];
 const header = ["Metric", "Claworc", "Peer", "Ratio", "Goal"];
 const table = [header, ...rows.map((r) => [r.metric, r.value, r.peer ?? "—", r.ratio ?? "—", r.goal])];
