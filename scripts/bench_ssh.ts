@@ -3,7 +3,6 @@
  * round trip (ours vs OpenSSH ControlMaster reuse), connect time and memory per idle connection.
  * Everything runs against a real sshd from the test harness on loopback.
  */
-import { authorizedLine } from "../core/ssh/authorized_line.ts";
 import { poolFixture } from "../tests/harness/pool.ts";
 import { startSshd } from "../tests/harness/sshd.ts";
 import { freePort } from "./_server_probe.ts";

@@ -25,7 +25,8 @@ export interface ConnectOptions {
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
   readyTimeoutMs: number;
-  localAddress?: string;
+  /** Checked once TCP connects, before any SSH traffic: false refuses (source-IP restrictions). */
+  allowLocalAddress?: (address: string) => boolean;
 }
 
 export interface ExecResult {
@@ -43,13 +44,25 @@ export class HostKeyMismatchError extends Error {
   }
 }
 
+/** Raised when this machine's source address is not one the instance accepts. */
+export class SourceAddressRefusedError extends Error {
+  constructor(readonly address: string) {
+    super(`This control plane's address ${address} is not in the instance's allowed source IPs.`);
+    this.name = "SourceAddressRefusedError";
+  }
+}
+
 /** One authenticated SSH connection; every channel (exec, PTY, SFTP, direct-tcpip) multiplexes on it. */
 export class SshConnection {
-  readonly connectedAt = Date.now();
   #closed = false;
   #onClose = new Set<(reason: string) => void>();
 
-  private constructor(private readonly client: Client, readonly endpoint: SshEndpoint) {
+  private constructor(
+    private readonly client: Client,
+    readonly endpoint: SshEndpoint,
+    /** The address this side of the connection uses (what sshd's `from=` sees). */
+    readonly localAddress: string,
+  ) {
     const closed = (reason: string) => {
       if (this.#closed) return;
       this.#closed = true;
@@ -63,19 +76,32 @@ export class SshConnection {
   static connect(opts: ConnectOptions): Promise<SshConnection> {
     return new Promise((resolve, reject) => {
       const client = new Client();
-      let mismatch: HostKeyMismatchError | undefined;
+      let refusal: Error | undefined;
+      // ssh2 keeps its TCP socket private; we need it for TCP_NODELAY and the local address.
+      const socket = () =>
+        (client as unknown as { _sock?: { setNoDelay?(on: boolean): void; localAddress?: string } })._sock;
       const fail = (e: Error) => {
-        client.removeAllListeners("ready");
+        // Late socket errors (a reset after we hung up) must not become uncaught exceptions.
+        client.removeListener("error", fail);
+        client.on("error", () => {});
         client.end();
-        reject(mismatch ?? e);
+        reject(refusal ?? e);
       };
-      client.once("error", fail);
+      client.on("error", fail);
+      const closedEarly = () => fail(new Error("connection closed during the handshake"));
+      client.once("close", closedEarly);
+      client.once("connect", () => {
+        const address = socket()?.localAddress ?? "";
+        if (opts.allowLocalAddress && !opts.allowLocalAddress(address)) {
+          refusal = new SourceAddressRefusedError(address);
+          client.end();
+        }
+      });
       client.once("ready", () => {
         client.removeListener("error", fail);
-        // deno-lint-ignore no-explicit-any
-        const sock = (client as any)._sock as { setNoDelay?: (on: boolean) => void } | undefined;
-        sock?.setNoDelay?.(true);
-        resolve(new SshConnection(client, opts.endpoint));
+        client.removeListener("close", closedEarly);
+        socket()?.setNoDelay?.(true);
+        resolve(new SshConnection(client, opts.endpoint, socket()?.localAddress ?? ""));
       });
       client.connect({
         host: opts.endpoint.host,
@@ -86,7 +112,6 @@ export class SshConnection {
           username: opts.endpoint.username,
           key,
         })),
-        localAddress: opts.localAddress,
         readyTimeout: opts.readyTimeoutMs,
         keepaliveInterval: opts.keepaliveIntervalMs,
         keepaliveCountMax: opts.keepaliveCountMax,
@@ -94,7 +119,7 @@ export class SshConnection {
         hostVerifier: (key: Buffer) => {
           const line = blobToLine(key);
           if (opts.verifyHostKey(line)) return true;
-          mismatch = new HostKeyMismatchError(line);
+          refusal = new HostKeyMismatchError(line);
           return false;
         },
       });

@@ -91,3 +91,8 @@ export class SshEvents {
     );
   }
 }
+
+/** An event as the API and the instance page show it. */
+export function eventForApi(e: SshEvent) {
+  return { type: e.type, timestamp: e.at, from: e.from_state, to: e.to_state, details: e.details };
+}

@@ -145,13 +145,14 @@ export class KeyRotation {
     events.record(id, "key_uploaded", { fingerprint: fingerprint(publicKey) });
   }
 
-  /** Removes every line of `publicKey`, rewriting the file in place (keeps its owner and mode). */
+  /** Removes every line of `publicKey`, rewriting the file in place (keeps owner and mode; no temp file,
+   * so the login user needs no write access to the folder). */
   async #remove(id: number, publicKey: string): Promise<void> {
     const { pool } = this.deps;
     const file = (await pool.endpoint(id)).authorizedKeysFile ?? DEFAULT_FILE;
     const blob = keyBlob(publicKey).toString("base64");
-    const cmd = `f=${shellQuote(file)}; t="$f.claworc-tmp"; ` +
-      `{ grep -vF ${shellQuote(blob)} "$f" || true; } > "$t" && cat "$t" > "$f" && rm -f "$t"`;
+    const cmd = `f=${shellQuote(file)}; keep="$(grep -vF ${shellQuote(blob)} "$f")"; ` +
+      `if [ -n "$keep" ]; then printf '%s\n' "$keep" > "$f"; else : > "$f"; fi`;
     const r = await pool.exec(id, cmd, { timeoutMs: 10_000, maxOutput: 4096 });
     if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr.trim()}`);
   }

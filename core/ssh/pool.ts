@@ -4,14 +4,13 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { SshEndpoint } from "../plugins/runtime_backend.ts";
 import type { SshEvents } from "./events.ts";
-import { type ExecResult, HostKeyMismatchError, SshConnection } from "./connection.ts";
+import { type ExecResult, HostKeyMismatchError, SourceAddressRefusedError, SshConnection } from "./connection.ts";
 import type { HostKeyPins } from "./host_keys.ts";
 import type { SshKeyStore } from "./key_store.ts";
-import { localAddressFor } from "./local_address.ts";
 import { Link } from "./link.ts";
 import type { SshOptions } from "./options.ts";
 import { fingerprint } from "./public_key.ts";
-import type { ConnectRateLimiter } from "./rate_limiter.ts";
+import { type ConnectRateLimiter, rateLimitedError } from "./rate_limiter.ts";
 import { sourceIpAllowed } from "./source_ips.ts";
 import type { ClientChannel, SFTPWrapper } from "./ssh2.ts";
 import { TUNNEL_TARGETS, type TunnelTarget } from "./tunnel_targets.ts";
@@ -126,6 +125,24 @@ export class SshPool {
     return (await this.connect(instanceId)).forward(target.host, target.port);
   }
 
+  /**
+   * Applies a changed source-IP list to the live connection: one from an address the list no longer
+   * allows is closed (and not reconnected from that address).
+   */
+  revalidateSourceIps(instanceId: number): void {
+    const link = this.#links.get(instanceId);
+    const conn = link?.conn;
+    const list = this.deps.sourceIps(instanceId);
+    if (!link || !conn || !list.length || sourceIpAllowed(list, conn.localAddress)) return;
+    this.#ipBlocked(link, conn.localAddress, list);
+    link.wanted = false;
+    link.loop?.abort();
+    link.loop = null;
+    link.conn = null;
+    conn.close();
+    this.#transition(link, "failed", `source address ${conn.localAddress} no longer allowed`);
+  }
+
   /** Instances the pool is keeping connected (started and not stopped). */
   activeIds(): number[] {
     return [...this.#links.values()].filter((l) => l.wanted).map((l) => l.id);
@@ -194,7 +211,12 @@ export class SshPool {
     const link = this.#links.get(instanceId);
     return {
       state: link?.state ?? "disconnected",
-      metrics: link?.conn ? { ...link.metrics, uptime_ms: this.deps.clock.now() - link.conn.connectedAt } : null,
+      metrics: link?.conn
+        ? {
+          ...link.metrics,
+          uptime_ms: Math.max(0, this.deps.clock.now() - Date.parse(link.metrics.connected_at ?? "")) || 0,
+        }
+        : null,
       tunnels: this.targets.map((t) => link?.tunnels.get(t.name) ?? Link.emptyTunnel(t)),
       recent_events: this.deps.events.list(instanceId, 10, true).map((e) => ({
         from: e.from_state,
@@ -252,7 +274,7 @@ export class SshPool {
   }
 
   async #dial(link: Link): Promise<SshConnection> {
-    const { limiter, events, audit, keys, pins, options } = this.deps;
+    const { limiter, events, audit } = this.deps;
     const id = link.id;
     if (link.hostKeyRefused) {
       throw new AppError(
@@ -272,52 +294,42 @@ export class SshPool {
         outcome: "denied",
         details: { reason: gate.reason, retry_after_s: seconds },
       });
-      throw new AppError(
-        "SSH_RATE_LIMITED",
-        `Too many SSH connection attempts to instance ${id}; retry in ${seconds} s.`,
-        { "Retry-After": String(seconds) },
-      );
+      throw rateLimitedError(id, gate);
     }
     if (link.state === "disconnected") this.#transition(link, "connecting", "connect requested");
+    try {
+      const conn = await this.#open(link);
+      limiter.succeeded(id);
+      return this.#connected(link, conn);
+    } catch (e) {
+      limiter.failed(id);
+      // An on-demand attempt that failed leaves nothing running: say so instead of staying "connecting".
+      if (link.state === "connecting") this.#transition(link, "disconnected", (e as Error).message);
+      throw e;
+    }
+  }
+
+  /** Resolves the endpoint and opens an authenticated connection, translating refusals into AppErrors. */
+  async #open(link: Link): Promise<SshConnection> {
+    const { events, audit, keys, pins, options } = this.deps;
+    const id = link.id;
     let endpoint: SshEndpoint;
-    let localAddress: string | undefined;
     try {
       endpoint = await this.deps.endpoint(id);
-      const allowList = this.deps.sourceIps(id);
-      if (allowList.length) {
-        localAddress = await localAddressFor(endpoint.host, endpoint.port);
-        if (!sourceIpAllowed(allowList, localAddress)) {
-          limiter.failed(id);
-          events.record(id, "ip_blocked", { local_address: localAddress, allowed: allowList });
-          audit.record({
-            actor: SYSTEM,
-            action: "ssh.ip_blocked",
-            target: `instance:${id}`,
-            instanceId: id,
-            outcome: "denied",
-            details: { local_address: localAddress },
-          });
-          throw new AppError(
-            "SSH_IP_BLOCKED",
-            `This control plane's address ${localAddress} is not in instance ${id}'s allowed source IPs.`,
-          );
-        }
-      }
     } catch (e) {
       if (e instanceof AppError) throw e;
-      limiter.failed(id);
       throw new AppError("SSH_UNAVAILABLE", `Cannot find instance ${id}'s SSH endpoint: ${(e as Error).message}`);
     }
+    const allowList = this.deps.sourceIps(id);
     let expected = "";
-    let conn: SshConnection;
     try {
-      conn = await SshConnection.connect({
+      return await SshConnection.connect({
         endpoint,
         privateKeys: keys.identities(),
-        localAddress,
         keepaliveIntervalMs: options.keepaliveIntervalMs,
         keepaliveCountMax: options.keepaliveCountMax,
         readyTimeoutMs: options.readyTimeoutMs,
+        allowLocalAddress: allowList.length ? (address) => sourceIpAllowed(allowList, address) : undefined,
         verifyHostKey: (presented) => {
           const verdict = pins.verify(id, presented, endpoint.hostKey);
           if (!verdict.ok) expected = verdict.expected;
@@ -325,7 +337,10 @@ export class SshPool {
         },
       });
     } catch (e) {
-      limiter.failed(id);
+      if (e instanceof SourceAddressRefusedError) {
+        this.#ipBlocked(link, e.address, allowList);
+        throw new AppError("SSH_IP_BLOCKED", `${e.message.replace("the instance's", `instance ${id}'s`)}`);
+      }
       if (e instanceof HostKeyMismatchError) {
         link.hostKeyRefused = true;
         const details = {
@@ -354,7 +369,24 @@ export class SshPool {
         `Cannot connect to instance ${id} at ${endpoint.host}:${endpoint.port}: ${(e as Error).message}`,
       );
     }
-    limiter.succeeded(id);
+  }
+
+  #ipBlocked(link: Link, address: string, allowList: string[]): void {
+    this.deps.events.record(link.id, "ip_blocked", { local_address: address, allowed: allowList });
+    this.deps.audit.record({
+      actor: SYSTEM,
+      action: "ssh.ip_blocked",
+      target: `instance:${link.id}`,
+      instanceId: link.id,
+      outcome: "denied",
+      details: { local_address: address },
+    });
+  }
+
+  #connected(link: Link, conn: SshConnection): SshConnection {
+    const { events, audit } = this.deps;
+    const id = link.id;
+    const endpoint = conn.endpoint;
     const again = link.state === "reconnecting" || link.state === "failed";
     link.conn = conn;
     link.resetMetrics(new Date(this.deps.clock.now()).toISOString());

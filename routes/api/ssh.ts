@@ -3,6 +3,7 @@ import { actorOf } from "../../core/audit/actor.ts";
 import { numericParam, type Router } from "../../core/http/router.ts";
 import type { CoreServices } from "../../core/services.ts";
 import { parseSourceIps } from "../../core/ssh/source_ips.ts";
+import { eventForApi } from "../../core/ssh/events.ts";
 
 const sourceIpsBody = z.object({ allowed_source_ips: z.array(z.string().max(64)).max(100) });
 
@@ -35,14 +36,7 @@ export function sshRoutes(api: Router, s: CoreServices): void {
     summary: "The last 100 SSH events, oldest first",
     tags,
   }, (c) => {
-    const events = s.sshEvents.list(instanceId(c), 100).map((e) => ({
-      type: e.type,
-      timestamp: e.at,
-      from: e.from_state,
-      to: e.to_state,
-      details: e.details,
-    }));
-    return c.json({ events });
+    return c.json({ events: s.sshEvents.list(instanceId(c), 100).map(eventForApi) });
   });
 
   r.add({
@@ -117,6 +111,7 @@ export function sshRoutes(api: Router, s: CoreServices): void {
     const list = parseSourceIps(body.allowed_source_ips);
     const before = s.instances.sourceIps(id);
     s.instances.setSourceIps(id, list);
+    s.ssh.revalidateSourceIps(id);
     s.audit.record({
       actor: actorOf(c),
       action: "instance.source_ips_change",

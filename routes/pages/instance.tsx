@@ -1,18 +1,13 @@
 import { numericParam, type Router } from "../../core/http/router.ts";
 import type { PluginHost } from "../../core/plugins/host.ts";
 import type { CoreServices } from "../../core/services.ts";
-import type { SshEvent } from "../../core/ssh/events.ts";
+import { eventForApi } from "../../core/ssh/events.ts";
 import { Island } from "../../core/ui/island.tsx";
-import SshPanel, { type EventRow, utcTime } from "../../islands/ssh_panel.tsx";
+import SshPanel, { utcTime } from "../../islands/ssh_panel.tsx";
 import { framed } from "./frame.tsx";
 
 /** How many SSH events the page renders up front (the island shows at most this many). */
 const INITIAL_EVENTS = 50;
-
-/** An SSH event as `GET /api/v1/instances/{id}/ssh-events` answers it. */
-function eventRow(e: SshEvent): EventRow {
-  return { type: e.type, timestamp: e.at, from: e.from_state, to: e.to_state, details: e.details };
-}
 
 /** The page of one instance: a short header, then its SSH connection panel. */
 export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHost): void {
@@ -27,7 +22,7 @@ export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHo
     const id = numericParam(c, "id");
     const inst = s.instances.get(id);
     const initial = s.ssh.status(id);
-    const events = s.sshEvents.list(id, INITIAL_EVENTS).map(eventRow);
+    const events = s.sshEvents.list(id, INITIAL_EVENTS).map(eventForApi);
     return framed(
       c,
       host,

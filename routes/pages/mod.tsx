@@ -11,6 +11,8 @@ import LoginForm from "../../islands/login_form.tsx";
 import UsersAdmin from "../../islands/users_admin.tsx";
 import ChangePasswordForm from "../../islands/change_password_form.tsx";
 import SettingsForm from "../../islands/settings_form.tsx";
+import SshKeyCard from "../../islands/ssh_key_card.tsx";
+import { instancePageRoutes } from "./instance.tsx";
 import { framed } from "./frame.tsx";
 import { safeNext } from "../../islands/_safe_next.ts";
 
@@ -93,9 +95,11 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
                     </thead>
                     <tbody>
                       {instances.map((i) => (
-                        <tr>
+                        <tr key={i.id}>
                           <td>
-                            {i.display_name} <span class="muted">{i.name}</span>
+                            <a href={`/instances/${i.id}`} data-testid={`instance-link-${i.name}`}>{i.display_name}</a>
+                            {" "}
+                            <span class="muted">{i.name}</span>
                           </td>
                           <td>
                             <span class="badge">{i.status}</span>
@@ -162,12 +166,24 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
         host,
         "Settings",
         (
-          <div class="card">
-            <Island name="settings_form" component={SettingsForm} props={{ settings: s.settings.get() }} />
-          </div>
+          <section class="stack">
+            <div class="card">
+              <Island name="settings_form" component={SettingsForm} props={{ settings: s.settings.get() }} />
+            </div>
+            <div class="card">
+              <h2>SSH key</h2>
+              <Island
+                name="ssh_key_card"
+                component={SshKeyCard}
+                props={{ fingerprint: s.sshKeys.fingerprint(), publicKey: s.sshKeys.publicKey }}
+              />
+            </div>
+          </section>
         ),
       ),
   );
+
+  instancePageRoutes(root, s, host);
 
   for (const p of host.pages) {
     root.add(

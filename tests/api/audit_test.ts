@@ -92,6 +92,7 @@ Deno.test("retention applies at once when an admin changes it, and the change is
     assert.deepEqual(change.details, { audit_retention_days: { from: 90, to: 30 } });
     assert.deepEqual(await (await t.request("GET", "/api/v1/settings", { cookie: admin })).json(), {
       audit_retention_days: 30,
+      ssh_key_rotation_days: 90,
     });
     const bad = await t.request("PUT", "/api/v1/settings", { cookie: admin, body: { audit_retention_days: 0 } });
     assert.equal(bad.status, 400);

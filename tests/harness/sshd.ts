@@ -16,7 +16,7 @@ const LOGIN_RECORDS = ["/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog"];
 export interface SshdOptions {
   /** Lines for the login user's authorized_keys (may carry restrictions such as `restrict,permitopen=...`). */
   authorizedKeys?: string[];
-  /** Login user, default "root". */
+  /** Login user, default `claworc-test` (created on first use). */
   user?: string;
   /** OpenSSH-format ed25519 host key; generated when absent. */
   hostKey?: { private: string; public: string };
@@ -80,6 +80,37 @@ async function userIds(user: string): Promise<{ uid: number; gid: number }> {
     return Number(new TextDecoder().decode(out.stdout).trim());
   };
   return { uid: await id("-u"), gid: await id("-g") };
+}
+
+/** The default login user: a dedicated account with a clean home, so no machine-specific shell startup
+ * files (root's .bashrc here runs pyenv, whose rehash lock can hang logins) affect the tests. */
+export const TEST_USER = "claworc-test";
+
+let testUserReady: Promise<void> | undefined;
+
+/** Creates the test account once per machine (as root; useradd from Debian's passwd package). */
+function ensureTestUser(): Promise<void> {
+  return testUserReady ??= (async () => {
+    const run = async (cmd: string, args: string[]) => {
+      const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+      if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`);
+    };
+    const exists = await new Deno.Command("id", { args: ["-u", TEST_USER], stdout: "null", stderr: "null" }).output();
+    if (!exists.success) {
+      await run("useradd", [
+        "--system",
+        "--create-home",
+        "--home-dir",
+        `/var/lib/${TEST_USER}`,
+        "--shell",
+        "/bin/bash",
+        TEST_USER,
+      ]);
+    }
+    // useradd leaves the password field "!", which sshd (UsePAM no) treats as a locked account; "*" means
+    // "no password" without locking key logins.
+    await run("usermod", ["-p", "*", TEST_USER]);
+  })();
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -281,7 +312,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const host = opts.listenAddress ?? "127.0.0.1";
   // Inside a network namespace no host port can collide; probe the host's loopback otherwise.
   const port = opts.port ?? (opts.netns ? freePort() : freePort(host));
-  const user = opts.user ?? "root";
+  const user = opts.user ?? TEST_USER;
+  if (user === TEST_USER) await ensureTestUser();
   if (!await Deno.stat(SSHD).then(() => true, () => false)) {
     throw new Error(`OpenSSH server is not installed at ${SSHD} (Debian package "openssh-server")`);
   }

@@ -53,6 +53,7 @@ const EXPECTED: Record<string, Permission> = {
   "GET /users": "admin",
   "GET /account": "authenticated",
   "GET /settings": "admin",
+  "GET /instances/:id": "instance",
 };
 
 const keyOf = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
@@ -295,7 +296,11 @@ Deno.test("a non-numeric path id answers 400 BAD_REQUEST, never 500", async () =
           body: SAMPLE_BODIES[keyOf(route)]?.("admin"),
         });
         assert.equal(res.status, 400, `${route.method} ${path}`);
-        assert.equal((await res.json()).code, "BAD_REQUEST", `${route.method} ${path}`);
+        if (route.kind === "page") {
+          assert.match(await res.text(), /data-code="BAD_REQUEST"/, `${route.method} ${path} (HTML error page)`);
+        } else {
+          assert.equal((await res.json()).code, "BAD_REQUEST", `${route.method} ${path}`);
+        }
       }
     }
     assert.equal(t.services.users.count(), 1, "nothing was created or deleted");
