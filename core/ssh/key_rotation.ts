@@ -132,6 +132,25 @@ export class KeyRotation {
     return report;
   }
 
+  /**
+   * Rewrites the current key's line on a connected instance with its current restrictions (e.g. a new
+   * `from=` after the source-IP list changed), in one command so access is never lost half-way.
+   * Returns false when the instance is not connected (its backend installs the line at next start).
+   */
+  async refreshLine(id: number): Promise<boolean> {
+    const { pool, keys, instances } = this.deps;
+    if (!pool.current(id)) return false;
+    const file = (await pool.endpoint(id)).authorizedKeysFile ?? DEFAULT_FILE;
+    const line = authorizedLine(keys.publicKey, pool.targets, fromOption(instances.sourceIps(id)));
+    const blob = keyBlob(keys.publicKey).toString("base64");
+    // The other lines are read into a variable first, so rewriting the file in place loses nothing.
+    const cmd = `f=${shellQuote(file)}; keep="$(grep -vF ${shellQuote(blob)} "$f")"; ` +
+      `{ if [ -n "$keep" ]; then printf '%s\n' "$keep"; fi; printf '%s\n' ${shellQuote(line)}; } > "$f"`;
+    const r = await pool.exec(id, cmd, { timeoutMs: 10_000, maxOutput: 4096 });
+    if (r.code !== 0) throw new Error(`updating the authorized key failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return true;
+  }
+
   /** Appends the restricted line for `publicKey` unless that key is already there (idempotent). */
   async #install(id: number, publicKey: string): Promise<void> {
     const { pool, instances, events } = this.deps;

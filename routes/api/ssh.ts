@@ -106,19 +106,26 @@ export function sshRoutes(api: Router, s: CoreServices): void {
     summary: "Set the instance's SSH source-IP allow-list (IPs and CIDRs)",
     body: sourceIpsBody,
     tags,
-  }, (c, { body }) => {
+  }, async (c, { body }) => {
     const id = instanceId(c);
     const list = parseSourceIps(body.allowed_source_ips);
     const before = s.instances.sourceIps(id);
     s.instances.setSourceIps(id, list);
+    // sshd enforces the list through from= on the key line; the pool refuses before connecting.
+    let applied = false;
+    try {
+      applied = await s.keyRotation.refreshLine(id);
+    } catch (e) {
+      s.log.warn("could not update the instance's authorized key line", { instance: id, error: (e as Error).message });
+    }
     s.ssh.revalidateSourceIps(id);
     s.audit.record({
       actor: actorOf(c),
       action: "instance.source_ips_change",
       target: `instance:${id}`,
       instanceId: id,
-      details: { from: before, to: list },
+      details: { from: before, to: list, applied_to_instance: applied },
     });
-    return c.json({ allowed_source_ips: list });
+    return c.json({ allowed_source_ips: list, applied_to_instance: applied });
   });
 }

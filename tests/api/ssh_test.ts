@@ -36,7 +36,12 @@ async function sshdFor(t: TestApp, endpoints: Map<string, SshEndpoint>, name: st
   const sshd = await startSshd({
     authorizedKeys: [authorizedLine(t.services.sshKeys.publicKey, t.services.ssh.targets)],
   });
-  endpoints.set(name, { host: sshd.host, port: sshd.port, username: sshd.user });
+  endpoints.set(name, {
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.user,
+    authorizedKeysFile: `${sshd.dir}/authorized_keys`,
+  });
   return sshd;
 }
 
@@ -287,18 +292,24 @@ Deno.test("allowed-source-ips: admin-only, validated, normalised, persisted and 
 
     const ok = await put(["10.0.0.0/8", "2001:db8::1"]);
     assert.equal(ok.status, 200);
-    assert.deepEqual(await ok.json(), { allowed_source_ips: ["10.0.0.0/8", "2001:db8::1"] });
+    assert.deepEqual(await ok.json(), {
+      allowed_source_ips: ["10.0.0.0/8", "2001:db8::1"],
+      applied_to_instance: false,
+    });
     assert.deepEqual(t.services.instances.sourceIps(inst.id), ["10.0.0.0/8", "2001:db8::1"]);
     const change = auditOf(t, "instance.source_ips_change", inst.id);
     assert.equal(change.length, 1);
     assert.equal(change[0].actor, "admin");
     assert.equal(change[0].target, `instance:${inst.id}`);
-    assert.deepEqual(change[0].details, { from: [], to: ["10.0.0.0/8", "2001:db8::1"] });
+    assert.deepEqual(change[0].details, { from: [], to: ["10.0.0.0/8", "2001:db8::1"], applied_to_instance: false });
 
     // Non-canonical input is normalised (host bits cleared, IPv6 compressed and lowercased, duplicates dropped).
     const norm = await put([" 10.1.2.3/8 ", "2001:DB8:0:0:0:0:0:1", "10.0.0.0/8", "::ffff:192.0.2.7"]);
     assert.equal(norm.status, 200);
-    assert.deepEqual(await norm.json(), { allowed_source_ips: ["10.0.0.0/8", "2001:db8::1", "192.0.2.7"] });
+    assert.deepEqual(await norm.json(), {
+      allowed_source_ips: ["10.0.0.0/8", "2001:db8::1", "192.0.2.7"],
+      applied_to_instance: false,
+    });
 
     const bad = await put(["10.0.0.0/33"]);
     assert.equal(bad.status, 400);
@@ -335,7 +346,7 @@ Deno.test("allowed-source-ips: admin-only, validated, normalised, persisted and 
     // An empty list lifts the restriction.
     const cleared = await put([]);
     assert.equal(cleared.status, 200);
-    assert.deepEqual(await cleared.json(), { allowed_source_ips: [] });
+    assert.deepEqual(await cleared.json(), { allowed_source_ips: [], applied_to_instance: false });
     assert.deepEqual(t.services.instances.sourceIps(inst.id), []);
     const missing = await t.request("PUT", "/api/v1/instances/999/allowed-source-ips", {
       cookie: admin,
@@ -386,6 +397,20 @@ Deno.test("allowed-source-ips is enforced before dialling: outside the list refu
     assert.equal(allowed.output, "ok");
     assert.equal((await getJson(t, `${base}/ssh-status`, admin)).state, "connected");
     assert.equal(auditOf(t, "ssh.ip_blocked", inst.id).length, 1);
+
+    // On a connected instance the key line's from= follows the list, so sshd enforces it too.
+    const widened = await (await put(["127.0.0.0/8", "10.0.0.0/8"])).json();
+    assert.equal(widened.applied_to_instance, true);
+    assert.deepEqual(await sshd.readAuthorizedKeys(), [
+      authorizedLine(t.services.sshKeys.publicKey, t.services.ssh.targets, "127.0.0.0/8,10.0.0.0/8"),
+    ]);
+    // Narrowing it to exclude this machine closes the live connection at once.
+    const narrowed = await (await put(["203.0.113.0/24"])).json();
+    assert.equal(narrowed.applied_to_instance, true);
+    assert.match((await sshd.readAuthorizedKeys())[0], /from="203\.0\.113\.0\/24"/);
+    const status = await getJson(t, `${base}/ssh-status`, admin);
+    assert.equal(status.state, "failed");
+    assert.equal(status.metrics, null);
   } finally {
     await sshd?.close();
     await t.close();
