@@ -59,6 +59,8 @@ export async function startServer(
   hourly();
   const purge = setInterval(hourly, HOUR);
   services.ssh.startHealth();
+  // Instances that were running when the control plane stopped are reconnected right away.
+  for (const id of services.instances.idsWithStatus("running")) services.ssh.start(id);
   await host.ready();
   log.info("claworc listening", { url, plugins: host.names(), backend: services.runtime.backend?.name ?? "none" });
   let closed = false;

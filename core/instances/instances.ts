@@ -40,6 +40,14 @@ export class Instances {
     return found;
   }
 
+  /** Ids of instances whose stored status is one of `statuses`. */
+  idsWithStatus(...statuses: string[]): number[] {
+    return this.db.all<{ id: number }>(
+      `SELECT id FROM instances WHERE status IN (${statuses.map(() => "?").join(", ")}) ORDER BY id`,
+      ...statuses,
+    ).map((r) => r.id);
+  }
+
   /** The instance's source-IP allow-list (empty = any address). */
   sourceIps(id: number): string[] {
     const row = this.db.get<{ allowed_source_ips: string }>(

@@ -158,10 +158,18 @@ export class KeyRotation {
     const line = authorizedLine(publicKey, pool.targets, fromOption(instances.sourceIps(id)));
     const blob = keyBlob(publicKey).toString("base64");
     const cmd = `f=${shellQuote(file)}; mkdir -p "$(dirname "$f")" && touch "$f" && ` +
-      `{ grep -qF ${shellQuote(blob)} "$f" || printf '%s\\n' ${shellQuote(line)} >> "$f"; }`;
+      `{ grep -qF ${shellQuote(blob)} "$f" || { printf '%s\\n' ${shellQuote(line)} >> "$f" && echo added; }; }`;
     const r = await pool.exec(id, cmd, { timeoutMs: 10_000, maxOutput: 4096 });
     if (r.code !== 0) throw new Error(`installing the new key failed (exit ${r.code}): ${r.stderr.trim()}`);
+    if (r.stdout.trim() !== "added") return;
     events.record(id, "key_uploaded", { fingerprint: fingerprint(publicKey) });
+    this.deps.audit.record({
+      actor: { id: null, name: "system" },
+      action: "ssh.key_install",
+      target: `instance:${id}`,
+      instanceId: id,
+      details: { fingerprint: fingerprint(publicKey) },
+    });
   }
 
   /** Removes every line of `publicKey`, rewriting the file in place (keeps owner and mode; no temp file,

@@ -80,6 +80,11 @@ Deno.test("rotation across five instances: one unreachable keeps the old key wor
     const audits = f.audit.query({ action: "ssh.key_rotation", limit: 5, offset: 0 }).entries;
     assert.deepEqual(audits.map((a) => a.outcome), ["success", "failure"]);
     assert.ok(f.events.list(1).some((e) => e.type === "key_uploaded"));
+    assert.equal(
+      f.audit.query({ action: "ssh.key_install", limit: 20, offset: 0 }).total,
+      5,
+      "4 in the first run, 1 in the second",
+    );
     assert.ok(rotation.rotatedAt());
   } finally {
     await f.close();
