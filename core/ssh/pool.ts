@@ -165,7 +165,8 @@ export class SshPool {
       verifyHostKey: (presented) => this.deps.pins.verify(instanceId, presented, endpoint.hostKey).ok,
     });
     try {
-      const r = await conn.exec("echo ok", { timeoutMs: this.deps.options.probeTimeoutMs, maxOutput: 1024 });
+      // A one-off proof, not a health probe: allow as long as a login may take.
+      const r = await conn.exec("echo ok", { timeoutMs: this.deps.options.readyTimeoutMs, maxOutput: 1024 });
       if (r.stdout.trim() !== "ok") throw new Error("the test command did not answer");
     } finally {
       conn.close();

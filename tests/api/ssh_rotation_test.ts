@@ -33,7 +33,7 @@ Deno.test("POST /settings/rotate-ssh-key rotates on running instances and report
     assert.equal(res.status, 200);
     const report = await res.json();
     assert.equal(report.old_fingerprint, before.fingerprint);
-    assert.equal(report.full_success, true);
+    assert.equal(report.full_success, true, JSON.stringify(report));
     assert.deepEqual(report.instance_statuses, [{ instance_id: inst.id, name: "bot-a", success: true }]);
     const after = await (await t.request("GET", "/api/v1/ssh-fingerprint", { cookie: admin })).json();
     assert.equal(after.fingerprint, report.new_fingerprint);

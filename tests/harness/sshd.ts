@@ -5,6 +5,13 @@
  */
 // @ts-types="npm:@types/ssh2@1.15.6"
 import ssh2 from "ssh2";
+import { generateKeyPair } from "../../core/ssh/key_store.ts";
+
+/** A valid pair in the shape ssh2 uses (generateKeyPair screens out ssh2's malformed ones). */
+function sshKeyPair(): { private: string; public: string } {
+  const k = generateKeyPair("test");
+  return { private: k.privateKey, public: k.publicKey };
+}
 
 const SSHD = "/usr/sbin/sshd";
 const READY_TIMEOUT_MS = 10_000;
@@ -317,7 +324,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   if (!await Deno.stat(SSHD).then(() => true, () => false)) {
     throw new Error(`OpenSSH server is not installed at ${SSHD} (Debian package "openssh-server")`);
   }
-  const hostKey = opts.hostKey ?? ssh2.utils.generateKeyPairSync("ed25519");
+  const hostKey = opts.hostKey ?? sshKeyPair();
   const dir = await Deno.makeTempDir({ prefix: "claworc_sshd_" });
   try {
     await Deno.writeTextFile(`${dir}/host_key`, hostKey.private.trimEnd() + "\n", { mode: 0o600 });
@@ -379,7 +386,8 @@ export function connectClient(sshd: Pick<Sshd, "host" | "port" | "user">, opts: 
       settled = true;
       resolve(client);
     });
-    client.once("error", (err: Error) => {
+    // `on`, not `once`: a refused client can see a second error (a reset) that must not go uncaught.
+    client.on("error", (err: Error) => {
       if (settled) return;
       settled = true;
       client.end();

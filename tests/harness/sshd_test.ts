@@ -3,8 +3,15 @@ import { Buffer } from "node:buffer";
 // @ts-types="npm:@types/ssh2@1.15.6"
 import ssh2 from "ssh2";
 import { connectClient, endClient, startSshd } from "./sshd.ts";
+import { generateKeyPair } from "../../core/ssh/key_store.ts";
 
-const clientKey = ssh2.utils.generateKeyPairSync("ed25519");
+/** A valid pair in the shape ssh2 uses (generateKeyPair screens out ssh2's malformed ones). */
+function sshKeyPair(): { private: string; public: string } {
+  const k = generateKeyPair("test");
+  return { private: k.privateKey, public: k.publicKey };
+}
+
+const clientKey = sshKeyPair();
 
 /** Runs a command and returns its stdout. */
 function exec(client: ssh2.Client, command: string): Promise<string> {
@@ -64,7 +71,7 @@ Deno.test("runs a command, shows its host key, and restarts on the same port wit
 });
 
 Deno.test("a key not in authorized_keys is refused; rewriting the file lets it in", async () => {
-  const other = ssh2.utils.generateKeyPairSync("ed25519");
+  const other = sshKeyPair();
   const sshd = await startSshd({ authorizedKeys: [clientKey.public] });
   try {
     await assert.rejects(

@@ -71,7 +71,7 @@ Deno.test("rotation across five instances: one unreachable keeps the old key wor
     await until(() => f.pool.status(5).state === "connected", 10_000, "instance 5 back (with the old key)");
     const again = await rotation.rotate({ id: 1, name: "admin" });
     assert.equal(again.resumed, true);
-    assert.equal(again.full_success, true);
+    assert.equal(again.full_success, true, JSON.stringify(again));
     assert.equal(again.new_fingerprint, report.new_fingerprint);
     const lines5 = await sshds[4].readAuthorizedKeys();
     assert.ok(has(lines5, newKey) && !has(lines5, oldKey));

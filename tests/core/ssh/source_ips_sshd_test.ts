@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-// @ts-types="npm:@types/ssh2@1.15.6"
-import ssh2 from "ssh2";
 import { fromOption, parseSourceIps } from "../../../core/ssh/source_ips.ts";
 import { connectClient, endClient, startSshd } from "../../harness/sshd.ts";
+import { generateKeyPair } from "../../../core/ssh/key_store.ts";
 
-const key = ssh2.utils.generateKeyPairSync("ed25519");
+/** A valid pair in the shape ssh2 uses (generateKeyPair screens out ssh2's malformed ones). */
+function sshKeyPair(): { private: string; public: string } {
+  const k = generateKeyPair("test");
+  return { private: k.privateKey, public: k.publicKey };
+}
+
+const key = sshKeyPair();
 
 /** An authorized_keys line limited to the given sources. */
 function line(sources: string[]): string {
