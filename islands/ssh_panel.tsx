@@ -1,27 +1,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, errorText, useHydrated } from "./_api.ts";
 
-export type SshState = "disconnected" | "connecting" | "connected" | "reconnecting" | "failed";
+import type { LinkMetrics, TunnelHealth } from "../core/ssh/link.ts";
+import type { LinkState } from "../core/ssh/events.ts";
 
-export interface SshMetrics {
-  connected_at: string | null;
-  last_health_check: string | null;
-  successful_checks: number;
-  failed_checks: number;
-  last_latency_ms: number | null;
-  uptime_ms: number;
-}
-
-export interface TunnelRow {
-  label: string;
-  remote: string;
-  status: "unknown" | "healthy" | "error";
-  last_check: string | null;
-  successful_checks: number;
-  failed_checks: number;
-  last_latency_ms: number | null;
-  error: string | null;
-}
+// Type-only imports from core: the server's shapes, erased from the bundle.
+export type SshState = LinkState;
+export type SshMetrics = LinkMetrics & { uptime_ms: number };
+export type TunnelRow = TunnelHealth;
 
 /** `GET /api/v1/instances/{id}/ssh-status`. */
 export interface Status {

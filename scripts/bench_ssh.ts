@@ -17,6 +17,9 @@ export interface BenchRow {
 
 const MB = 1 << 20;
 
+/** OpenSSH client options for talking to a throwaway test sshd. */
+const SSH_OPTS = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+
 /** A TCP server that discards input and resolves `done` once `total` bytes arrived. */
 function sink(total: number) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -97,12 +100,7 @@ export async function sshBench(totalMb = Number(Deno.env.get("BENCH_MB") ?? 500)
       const s = sink(totalMb * MB);
       const args = [
         "-N",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
+        ...SSH_OPTS,
         "-o",
         "Ciphers=aes128-gcm@openssh.com",
         "-o",
@@ -155,12 +153,7 @@ export async function sshBench(totalMb = Number(Deno.env.get("BENCH_MB") ?? 500)
     }
     const ctl = `${f.dir}/ctl`;
     const base = [
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
+      ...SSH_OPTS,
       "-i",
       keyFile,
       "-p",

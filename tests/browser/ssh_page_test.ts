@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchBrowser, SHOTS, SKIP_BROWSER } from "../_helpers/browser.ts";
 import { loadConfig } from "../../core/config.ts";
 import { silentLogger } from "../../core/log.ts";
 import type { SshEndpoint } from "../../core/mod.ts";
@@ -10,13 +10,9 @@ import { coreRoutes, errorPage } from "../../routes/mod.ts";
 import { fixedBackend } from "../harness/fixed_backend.ts";
 import { startSshd } from "../harness/sshd.ts";
 
-const CHROMIUM = Deno.env.get("CLAWORC_TEST_BROWSER") ?? "/usr/bin/chromium";
-const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
-const SHOTS = "test-results/screenshots";
-
 Deno.test({
   name: "browser: the instance page shows SSH state, tests the connection, and settings show the SSH key",
-  ignore: !available && Deno.env.get("CI") !== "true",
+  ignore: SKIP_BROWSER,
   async fn() {
     const dataPath = await Deno.makeTempDir({ prefix: "claworc-ui-ssh-" });
     const endpoints = new Map<string, SshEndpoint>();
@@ -30,20 +26,7 @@ Deno.test({
     const sshd = await startSshd({ authorizedKeys: [authorizedLine(s.sshKeys.publicKey, s.ssh.targets)] });
     const inst = s.instances.insert("bot-ui", "UI bot");
     endpoints.set("bot-ui", { host: sshd.host, port: sshd.port, username: sshd.user });
-    await Deno.mkdir(SHOTS, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-      ],
-    });
+    const browser = await launchBrowser();
     try {
       const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
         method: "POST",

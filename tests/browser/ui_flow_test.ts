@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchBrowser, SHOTS, SKIP_BROWSER } from "../_helpers/browser.ts";
 import { loadConfig } from "../../core/config.ts";
 import { silentLogger } from "../../core/log.ts";
 import { startServer } from "../../core/server.ts";
 import { coreRoutes, errorPage } from "../../routes/mod.ts";
 import { builtinPlugins } from "../../plugins/mod.ts";
 
-const CHROMIUM = Deno.env.get("CLAWORC_TEST_BROWSER") ?? "/usr/bin/chromium";
-const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
-const SHOTS = "test-results/screenshots";
-
 Deno.test({
   name: "browser: setup → login → create a user → that user is refused admin pages → logout",
-  ignore: !available && Deno.env.get("CI") !== "true",
+  ignore: SKIP_BROWSER,
   async fn() {
     const dataPath = await Deno.makeTempDir({ prefix: "claworc-ui-" });
     const config = loadConfig((n) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0" })[n]);
@@ -20,20 +16,7 @@ Deno.test({
       log: silentLogger,
     });
     const base = server.url;
-    await Deno.mkdir(SHOTS, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-      ],
-    });
+    const browser = await launchBrowser();
     const errors: string[] = [];
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
