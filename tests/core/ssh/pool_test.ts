@@ -239,8 +239,8 @@ Deno.test("a storm of failing connects is bounded by the rate limiter and audite
   }
 });
 
-Deno.test("stopping an instance aborts its reconnect loop", async () => {
-  const f = await poolFixture({ limits: { maxAttempts: 1000, failuresToBlock: 1000 } });
+Deno.test("stopping or deleting an instance aborts its reconnect loop", async () => {
+  const f = await poolFixture({ count: 2, limits: { maxAttempts: 1000, failuresToBlock: 1000 } });
   try {
     f.endpoints.set(1, { host: "127.0.0.1", port: 1, username: "root" });
     f.pool.start(1);
@@ -251,6 +251,15 @@ Deno.test("stopping an instance aborts its reconnect loop", async () => {
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(count(), before, "no attempts after stop");
     assert.equal(f.pool.status(1).state, "disconnected");
+
+    f.endpoints.set(2, { host: "127.0.0.1", port: 1, username: "root" });
+    f.pool.start(2);
+    await until(() => f.pool.status(2).state === "reconnecting", 3_000, "instance 2 reconnecting");
+    f.pool.forget(2);
+    const before2 = f.events.list(2, 200).length;
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(f.events.list(2, 200).length, before2, "no attempts after delete");
+    assert.ok(!f.pool.activeIds().includes(2));
   } finally {
     await f.close();
   }
