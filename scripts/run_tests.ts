@@ -1,5 +1,5 @@
 /**
- * `deno task test`: installs what the tests need (Debian's Chromium and OpenSSH server), builds the
+ * `deno task test`: installs what the tests need (Chromium, OpenSSH, Podman, debootstrap...), builds the
  * islands and runs every test with a JUnit report in test-results/junit.xml (`.ci/run` counts it).
  * Under CI=true a missing component is an error, never a skip.
  */
@@ -12,6 +12,11 @@ const NEEDED: { pkg: string; file: string; usedFor: string }[] = [
   { pkg: "openssh-server", file: "/usr/sbin/sshd", usedFor: "SSH tests against a real sshd" },
   { pkg: "openssh-client", file: "/usr/bin/ssh-keygen", usedFor: "fingerprint checks and the OpenSSH benchmarks" },
   { pkg: "iproute2", file: "/usr/sbin/ip", usedFor: "network-cut tests in network namespaces" },
+  // Podman stands in for the Docker engine (environment.md lists what it needs here).
+  ...["podman", "runc", "netavark", "aardvark-dns", "fuse-overlayfs", "slirp4netns", "uidmap", "iptables", "catatonit"]
+    .map((pkg) => ({ pkg, file: `/usr/share/doc/${pkg}/copyright`, usedFor: "container tests on Podman" })),
+  { pkg: "containernetworking-plugins", file: "/usr/lib/cni/bridge", usedFor: "container tests on Podman" },
+  { pkg: "debootstrap", file: "/usr/sbin/debootstrap", usedFor: "building the offline base image" },
 ];
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
