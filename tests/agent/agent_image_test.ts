@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+// @ts-types="npm:@types/dockerode@4.0.2"
+import Docker from "dockerode";
+import { authorizedLine } from "../../core/ssh/authorized_line.ts";
+import { generateKeyPair } from "../../core/ssh/key_store.ts";
+import { buildAgentImage } from "../../scripts/build_agent_image.ts";
+import { startPodman } from "../harness/podman.ts";
+import { poolFixture, until } from "../harness/pool.ts";
+
+/** Capabilities sshd and supervisord's user switching need; everything else is dropped. */
+const CAPS = ["CHOWN", "SETUID", "SETGID", "SYS_CHROOT", "NET_BIND_SERVICE", "KILL", "FOWNER", "DAC_OVERRIDE"];
+
+Deno.test({
+  name: "the agent image runs unprivileged, takes its keys from /run/claworc, and serves SSH and the desktop tunnel",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const service = await startPodman();
+    const f = await poolFixture({ limits: { maxAttempts: 1000, failuresToBlock: 1000 } });
+    const secrets = await Deno.makeTempDir({ prefix: "claworc-agent-secrets-" });
+    let container: Docker.Container | undefined;
+    try {
+      const image = await buildAgentImage(undefined, service.env);
+      const hostKey = generateKeyPair("agent-host");
+      await Deno.writeTextFile(`${secrets}/host_key`, hostKey.privateKey, { mode: 0o600 });
+      await Deno.writeTextFile(`${secrets}/authorized_keys`, authorizedLine(f.keys.publicKey, f.pool.targets) + "\n");
+      await Deno.writeTextFile(`${secrets}/gateway_token`, crypto.randomUUID());
+      const docker = new Docker({ socketPath: service.socketPath });
+      container = await docker.createContainer({
+        Image: image,
+        Labels: { "managed-by": "claworc-test" },
+        HostConfig: {
+          Binds: [`${secrets}:/run/claworc:ro`],
+          CapDrop: ["ALL"],
+          CapAdd: CAPS,
+          SecurityOpt: ["no-new-privileges"],
+          ShmSize: 256 * 1024 * 1024,
+        },
+      });
+      await container.start();
+      const info = await container.inspect();
+      assert.equal(info.HostConfig.Privileged, false);
+      const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
+      assert.ok(ip, "the container has an address");
+      assert.ok(
+        !JSON.stringify(info.Config.Env ?? []).includes(hostKey.privateKey.slice(40, 80)),
+        "no secret in inspect output",
+      );
+      f.endpoints.set(1, { host: ip, port: 22, username: "agent", hostKey: hostKey.publicKey });
+
+      await until(
+        async () => (await f.pool.reconnect(1, 1)).status === "ok",
+        30_000,
+        "sshd in the container answering",
+      );
+      assert.equal(f.pins.get(1)?.source, "backend", "the injected host key is the pinned one");
+      assert.equal((await f.pool.exec(1, "id -un")).stdout.trim(), "agent");
+      const procs = (await f.pool.exec(1, "ps -eo comm")).stdout;
+      for (const p of ["supervisord", "sshd", "Xvfb", "x11vnc", "websockify"]) assert.match(procs, new RegExp(p), p);
+
+      // The desktop target answers through the SSH tunnel (websockify speaks HTTP first).
+      await until(
+        async () => {
+          try {
+            const tunnel = await f.pool.openTunnel(1, "desktop");
+            const reply = await new Promise<string>((resolve) => {
+              const timer = setTimeout(() => resolve(""), 2_000);
+              tunnel.once("data", (d: Buffer) => {
+                clearTimeout(timer);
+                resolve(d.toString("latin1"));
+              });
+              tunnel.once("close", () => resolve(""));
+              tunnel.write("GET / HTTP/1.0\r\n\r\n");
+            });
+            tunnel.destroy();
+            return reply.startsWith("HTTP/1.");
+          } catch {
+            return false;
+          }
+        },
+        30_000,
+        "websockify answering on 127.0.0.1:3000 through the tunnel",
+      );
+      // The key may forward nowhere else (sshd's PermitOpen and the key's permitopen).
+      await assert.rejects((await f.pool.connect(1)).forward("127.0.0.1", 9222), /SSH channel failed/);
+    } finally {
+      await container?.remove({ force: true }).catch(() => {});
+      await f.close();
+      await service.stop();
+      await Deno.remove(secrets, { recursive: true });
+    }
+  },
+});
