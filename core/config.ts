@@ -30,6 +30,11 @@ export const CONFIG_VARIABLES = {
     help: "`true` to take the client IP from X-Forwarded-For (only behind your own reverse proxy).",
   },
   CLAWORC_LOG_LEVEL: { default: "info", help: "`debug`, `info`, `warn` or `error`." },
+  CLAWORC_DOCKER_SOCKET: {
+    default: "/var/run/docker.sock",
+    help: "Docker (or Podman) API socket for the docker runtime backend; `none` turns the backend off.",
+  },
+  CLAWORC_AGENT_IMAGE: { default: "claworc-agent:latest", help: "Image new instances run (build it from agent/)." },
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
@@ -55,6 +60,11 @@ const schema = z.object({
   CLAWORC_MAX_BODY_BYTES: int(1024, 1 << 30),
   CLAWORC_TRUST_PROXY: bool,
   CLAWORC_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], "must be debug, info, warn or error"),
+  CLAWORC_DOCKER_SOCKET: z.string().trim().min(1, "must not be empty").refine(
+    (v) => v === "none" || v.startsWith("/"),
+    "must be an absolute socket path or `none`",
+  ),
+  CLAWORC_AGENT_IMAGE: z.string().trim().min(1, "must not be empty").max(255),
 });
 
 /** The validated configuration every part of the control plane reads. */
@@ -72,6 +82,9 @@ export interface Config {
   maxBodyBytes: number;
   trustProxy: boolean;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Docker API socket, or null when the docker backend is turned off. */
+  dockerSocket: string | null;
+  agentImage: string;
 }
 
 /** Invalid configuration: the message names the variable and what is wrong. */
@@ -110,5 +123,7 @@ export function loadConfig(env: (name: string) => string | undefined): Config {
     maxBodyBytes: v.CLAWORC_MAX_BODY_BYTES,
     trustProxy: v.CLAWORC_TRUST_PROXY,
     logLevel: v.CLAWORC_LOG_LEVEL,
+    dockerSocket: v.CLAWORC_DOCKER_SOCKET === "none" ? null : v.CLAWORC_DOCKER_SOCKET,
+    agentImage: v.CLAWORC_AGENT_IMAGE,
   };
 }

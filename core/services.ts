@@ -16,6 +16,7 @@ import { SshEvents } from "./ssh/events.ts";
 import { HostKeyPins } from "./ssh/host_keys.ts";
 import { ConnectRateLimiter } from "./ssh/rate_limiter.ts";
 import { KeyRotation } from "./ssh/key_rotation.ts";
+import { InstanceLifecycle } from "./instances/lifecycle.ts";
 import { sshDefaults, type SshOptions } from "./ssh/options.ts";
 
 /** The shared services core builds once and hands to routes and (as declared) to plugins. */
@@ -38,6 +39,7 @@ export interface CoreServices {
   hostKeys: HostKeyPins;
   ssh: SshPool;
   keyRotation: KeyRotation;
+  lifecycle: InstanceLifecycle;
 }
 
 /** What `createServices` needs besides configuration and storage. */
@@ -87,5 +89,16 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     hostKeys,
     ssh,
     keyRotation: new KeyRotation({ db, pool: ssh, keys: sshKeys, instances, events: sshEvents, audit }),
+    lifecycle: new InstanceLifecycle({
+      instances,
+      runtime,
+      ssh,
+      pins: hostKeys,
+      keys: sshKeys,
+      secrets,
+      audit,
+      log: log.child("instances"),
+      defaults: { image: config.agentImage, cpu_limit: "2", memory_limit: "4Gi" },
+    }),
   };
 }

@@ -1,7 +1,8 @@
 import type { Plugin } from "../core/mod.ts";
 import { auditPlugin } from "./audit/mod.tsx";
+import { dockerPlugin } from "./docker/mod.ts";
 
 /** The built-in plugins, in load order. Add a plugin here to ship it. */
 export function builtinPlugins(): Plugin[] {
-  return [auditPlugin()];
+  return [auditPlugin(), dockerPlugin()];
 }

@@ -96,4 +96,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX ssh_events_instance ON ssh_events(instance_id, id);`,
   },
+  {
+    version: 5,
+    name: "instance_runtime",
+    sql: `
+      ALTER TABLE instances ADD COLUMN image TEXT NOT NULL DEFAULT '';
+      ALTER TABLE instances ADD COLUMN cpu_limit TEXT NOT NULL DEFAULT '2';
+      ALTER TABLE instances ADD COLUMN memory_limit TEXT NOT NULL DEFAULT '4Gi';
+      ALTER TABLE instances ADD COLUMN gateway_token TEXT NOT NULL DEFAULT '';
+      ALTER TABLE instances ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';`,
+  },
 ];

@@ -8,12 +8,18 @@ export interface InstanceSummary {
   name: string;
   display_name: string;
   status: string;
+  /** Why the status is what it is (an error's cause), empty otherwise. */
+  status_reason: string;
+  image: string;
+  cpu_limit: string;
+  memory_limit: string;
   sort_order: number;
   created_at: string;
   updated_at: string;
 }
 
-const COLUMNS = "id, name, display_name, status, sort_order, created_at, updated_at";
+const COLUMNS =
+  "id, name, display_name, status, status_reason, image, cpu_limit, memory_limit, sort_order, created_at, updated_at";
 
 /** The instances table. Lifecycle (create on a backend, start, stop) arrives with the runtime backends. */
 export class Instances {
@@ -38,6 +44,38 @@ export class Instances {
     const found = this.find(id);
     if (!found) throw new AppError("INSTANCE_NOT_FOUND", `Instance ${id} does not exist.`);
     return found;
+  }
+
+  /** Records a status (and its reason) the lifecycle service observed. */
+  setStatus(id: number, status: string, reason = ""): void {
+    this.db.run(
+      "UPDATE instances SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
+      status,
+      reason,
+      new Date().toISOString(),
+      id,
+    );
+  }
+
+  /** Stores what the runtime needs to (re)create the instance. */
+  setRuntime(
+    id: number,
+    runtime: { image: string; cpu_limit: string; memory_limit: string; gateway_token: string },
+  ): void {
+    this.db.run(
+      "UPDATE instances SET image = ?, cpu_limit = ?, memory_limit = ?, gateway_token = ?, updated_at = ? WHERE id = ?",
+      runtime.image,
+      runtime.cpu_limit,
+      runtime.memory_limit,
+      runtime.gateway_token,
+      new Date().toISOString(),
+      id,
+    );
+  }
+
+  /** Removes the row; assignments, pins and SSH events go with it. */
+  delete(id: number): void {
+    this.db.run("DELETE FROM instances WHERE id = ?", id);
   }
 
   /** Ids of instances whose stored status is one of `statuses`. */

@@ -57,6 +57,8 @@ export interface RuntimeBackend {
   sshEndpoint(name: string): Promise<SshEndpoint>;
   /** Container logs straight from the engine, for when SSH is down. */
   logs(name: string, tail: number): Promise<string>;
+  /** Replaces files given at create time (e.g. the authorized key line after a rotation), before a start. */
+  updateFiles?(name: string, files: Record<string, string>): Promise<void>;
   exec?(name: string, argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   cloneVolumes?(source: string, target: string): Promise<void>;
 }

@@ -92,6 +92,13 @@ export class DockerBackend implements RuntimeBackend {
     });
   }
 
+  /** Copies files into the (stopped or running) container's /run/claworc; the agent reads them at start. */
+  updateFiles(name: string, files: Record<string, string>): Promise<void> {
+    return this.#engine(async () => {
+      await this.docker.getContainer(name).putArchive(await tarFiles(files), { path: SECRETS_DIR });
+    });
+  }
+
   start(name: string): Promise<void> {
     return this.#engine(() => this.docker.getContainer(name).start().then(() => {}), [304]);
   }
@@ -110,10 +117,12 @@ export class DockerBackend implements RuntimeBackend {
       await this.docker.getContainer(name).remove({ force: true, v: true }).catch((e) => {
         if ((e as { statusCode?: number }).statusCode !== 404) throw e;
       });
-      const { Volumes } = await this.docker.listVolumes({
-        filters: { label: [`${LABEL}=${MANAGED}`, `claworc.instance=${name}`] },
-      });
-      for (const v of Volumes ?? []) await this.docker.getVolume(v.Name).remove({ force: true });
+      // Filter in code too: Podman combines several label filters with OR, Docker with AND.
+      const { Volumes } = await this.docker.listVolumes({ filters: { label: [`claworc.instance=${name}`] } });
+      const mine = (Volumes ?? []).filter((v) =>
+        v.Labels?.[LABEL] === MANAGED && v.Labels?.["claworc.instance"] === name
+      );
+      for (const v of mine) await this.docker.getVolume(v.Name).remove({ force: true });
     });
   }
 

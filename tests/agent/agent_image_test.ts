@@ -84,7 +84,7 @@ Deno.test({
       // The key may forward nowhere else (sshd's PermitOpen and the key's permitopen).
       await assert.rejects((await f.pool.connect(1)).forward("127.0.0.1", 9222), /SSH channel failed/);
     } finally {
-      await container?.remove({ force: true }).catch(() => {});
+      await container?.remove({ force: true, v: true }).catch(() => {});
       await f.close();
       await service.stop();
       await Deno.remove(secrets, { recursive: true });

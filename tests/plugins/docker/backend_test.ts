@@ -67,7 +67,18 @@ Deno.test({
       assert.match(await backend.logs(name, 50), /./s);
 
       f.pool.stop(1);
+      // Another instance's volume must survive (Podman ORs label filters; the backend filters again).
+      const other = `claworc-bot-other-${tag}-home`;
+      await backend.docker.createVolume({
+        Name: other,
+        Labels: { "managed-by": "claworc", "claworc.instance": `bot-other-${tag}` },
+      });
       await backend.remove(name);
+      assert.ok(
+        (await backend.docker.listVolumes()).Volumes.some((v) => v.Name === other),
+        "another instance's volume is kept",
+      );
+      await backend.docker.getVolume(other).remove();
       assert.equal((await backend.status(name)).status, "missing");
       const left = await backend.docker.listVolumes({ filters: { label: [`claworc.instance=${name}`] } });
       assert.deepEqual(left.Volumes ?? [], [], "no volume left behind");
