@@ -4,6 +4,7 @@ import type { CoreServices } from "../../core/services.ts";
 import { eventForApi } from "../../core/ssh/events.ts";
 import { Island } from "../../core/ui/island.tsx";
 import SshPanel, { utcTime } from "../../islands/ssh_panel.tsx";
+import InstanceActions from "../../islands/instance_actions.tsx";
 import { framed } from "./frame.tsx";
 
 /** How many SSH events the page renders up front (the island shows at most this many). */
@@ -37,6 +38,11 @@ export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHo
             </span>
             <a class="back" href="/">All instances</a>
           </div>
+          <Island
+            name="instance_actions"
+            component={InstanceActions}
+            props={{ id, status: inst.status, canDelete: c.get("user")?.role === "admin" }}
+          />
           <Island
             name="ssh_panel"
             component={SshPanel}

@@ -12,6 +12,7 @@ import UsersAdmin from "../../islands/users_admin.tsx";
 import ChangePasswordForm from "../../islands/change_password_form.tsx";
 import SettingsForm from "../../islands/settings_form.tsx";
 import SshKeyCard from "../../islands/ssh_key_card.tsx";
+import CreateInstanceForm from "../../islands/create_instance_form.tsx";
 import { instancePageRoutes } from "./instance.tsx";
 import { framed } from "./frame.tsx";
 import { safeNext } from "../../islands/_safe_next.ts";
@@ -72,6 +73,15 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
         "Instances",
         (
           <section class="stack">
+            {user.role === "admin" && s.runtime.backend && (
+              <div class="card">
+                <Island
+                  name="create_instance_form"
+                  component={CreateInstanceForm}
+                  props={{ defaultImage: s.config.agentImage }}
+                />
+              </div>
+            )}
             {instances.length === 0
               ? (
                 <div class="empty" data-testid="no-instances">

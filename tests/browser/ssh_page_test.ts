@@ -49,9 +49,7 @@ Deno.test({
       await page.click('[data-testid="ssh-test-button"]');
       await page.waitForSelector('[data-testid="ssh-test"][role="status"]');
       assert.match(await page.textContent('[data-testid="ssh-test"]') ?? "", /ok/i);
-      await page.waitForFunction(
-        `document.querySelector('[data-testid="ssh-state"]').textContent.trim() === "connected"`,
-      );
+      await page.locator('[data-testid="ssh-state"]', { hasText: /^connected$/ }).waitFor({ timeout: 30_000 });
       await page.waitForSelector('[data-testid="ssh-event"][data-type="connected"]');
       assert.equal(await page.locator('[data-testid^="tunnel-row-"]').count(), 2);
       await page.screenshot({ path: `${SHOTS}/09-instance-ssh.png`, fullPage: true });
