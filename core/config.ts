@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { imageRef } from "./instances/quantities.ts";
 
 /** Every environment variable the control plane reads, with its default and meaning. */
 export const CONFIG_VARIABLES = {
@@ -64,7 +65,7 @@ const schema = z.object({
     (v) => v === "none" || v.startsWith("/"),
     "must be an absolute socket path or `none`",
   ),
-  CLAWORC_AGENT_IMAGE: z.string().trim().min(1, "must not be empty").max(255),
+  CLAWORC_AGENT_IMAGE: imageRef,
 });
 
 /** The validated configuration every part of the control plane reads. */

@@ -26,6 +26,10 @@ export type ErrorCode =
   | "SSH_OUTPUT_TOO_LARGE"
   | "SSH_HOST_KEY_MISMATCH"
   | "NO_BACKEND"
+  | "ENGINE_UNAVAILABLE"
+  | "ENGINE_ERROR"
+  | "IMAGE_MISSING"
+  | "INSTANCE_BUSY"
   | "INTERNAL";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -55,6 +59,10 @@ const STATUS: Record<ErrorCode, number> = {
   SSH_OUTPUT_TOO_LARGE: 502,
   SSH_HOST_KEY_MISMATCH: 502,
   NO_BACKEND: 503,
+  ENGINE_UNAVAILABLE: 503,
+  ENGINE_ERROR: 502,
+  IMAGE_MISSING: 422,
+  INSTANCE_BUSY: 409,
   INTERNAL: 500,
 };
 

@@ -4,6 +4,8 @@ export { definePlugin } from "./plugins/contract.ts";
 export type {
   InstanceSpec,
   RuntimeBackend,
+  RuntimeInstance,
+  RuntimeResources,
   RuntimeState,
   RuntimeStatus,
   SshEndpoint,

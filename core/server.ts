@@ -62,6 +62,8 @@ export async function startServer(
   // Instances that were running when the control plane stopped are reconnected right away.
   for (const id of services.instances.idsWithStatus("running")) services.ssh.start(id);
   await host.ready();
+  // Then the engine's truth: reconcile rows with containers (resuming interrupted creations) and follow events.
+  const attached = services.lifecycle.attach();
   log.info("claworc listening", { url, plugins: host.names(), backend: services.runtime.backend?.name ?? "none" });
   let closed = false;
   return {
@@ -71,6 +73,8 @@ export async function startServer(
       if (closed) return;
       closed = true;
       clearInterval(purge);
+      await attached;
+      services.lifecycle.detach();
       await server.shutdown();
       services.ssh.close();
       await host.close();

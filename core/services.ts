@@ -17,6 +17,9 @@ import { HostKeyPins } from "./ssh/host_keys.ts";
 import { ConnectRateLimiter } from "./ssh/rate_limiter.ts";
 import { KeyRotation } from "./ssh/key_rotation.ts";
 import { InstanceLifecycle } from "./instances/lifecycle.ts";
+import { EventBus } from "./events/bus.ts";
+import type { LiveBus } from "./instances/live_events.ts";
+import { Operations } from "./instances/operations.ts";
 import { sshDefaults, type SshOptions } from "./ssh/options.ts";
 
 /** The shared services core builds once and hands to routes and (as declared) to plugins. */
@@ -32,6 +35,9 @@ export interface CoreServices {
   audit: AuditLog;
   settings: Settings;
   instances: Instances;
+  /** Instance and operation changes, pushed to dashboards over SSE. */
+  live: LiveBus;
+  operations: Operations;
   /** The runtime backend registered by a plugin (or none). */
   runtime: RuntimeRef;
   sshKeys: SshKeyStore;
@@ -55,7 +61,17 @@ export interface ServiceParts {
 export function createServices(config: Config, db: Database, parts: ServiceParts): CoreServices {
   const { secrets, sshKeys, log, clock } = parts;
   const audit = new AuditLog(db, clock);
-  const instances = new Instances(db);
+  const live: LiveBus = new EventBus();
+  const instances = new Instances(db, live);
+  const settings = new Settings(db, {
+    audit_retention_days: config.auditRetentionDays,
+    ssh_key_rotation_days: 90,
+    default_image: config.agentImage,
+    default_cpu_limit: "2",
+    default_memory_limit: "4Gi",
+    default_vnc_resolution: "1280x800",
+  });
+  const operations = new Operations(live, clock);
   const runtime = new RuntimeRef();
   const sshEvents = new SshEvents(db, clock);
   const hostKeys = new HostKeyPins(db);
@@ -81,8 +97,10 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     sessions: new Sessions(db, clock, config.sessionIdleMs, config.sessionMaxMs),
     throttle: new LoginThrottle(clock),
     audit,
-    settings: new Settings(db, { audit_retention_days: config.auditRetentionDays, ssh_key_rotation_days: 90 }),
+    settings,
     instances,
+    live,
+    operations,
     runtime,
     sshKeys,
     sshEvents,
@@ -97,8 +115,9 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
       keys: sshKeys,
       secrets,
       audit,
+      operations,
+      settings,
       log: log.child("instances"),
-      defaults: { image: config.agentImage, cpu_limit: "2", memory_limit: "4Gi" },
     }),
   };
 }

@@ -3,6 +3,7 @@ import type { PluginHost } from "../core/plugins/host.ts";
 import type { CoreServices } from "../core/services.ts";
 import { authRoutes } from "./api/auth.ts";
 import { instanceRoutes } from "./api/instances.ts";
+import { eventRoutes } from "./api/events.ts";
 import { settingsRoutes } from "./api/settings.ts";
 import { sshRoutes } from "./api/ssh.ts";
 import { systemRoutes } from "./api/system.ts";
@@ -16,6 +17,7 @@ export function coreRoutes(root: Router, s: CoreServices, host: PluginHost): voi
   authRoutes(api, s);
   userRoutes(api, s);
   instanceRoutes(api, s);
+  eventRoutes(api, s);
   settingsRoutes(api, s);
   sshRoutes(api, s);
   systemRoutes(root, s, host);

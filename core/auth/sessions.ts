@@ -40,8 +40,11 @@ export class Sessions {
     return token;
   }
 
-  /** The user of a live session, refreshing its idle timer; undefined (and the row removed) when expired. */
-  resolve(token: string): SessionUser | undefined {
+  /**
+   * The user of a live session, refreshing its idle timer (unless `touch` is false, for checks that
+   * are not user activity, like a push stream's heartbeat); undefined (and the row removed) when expired.
+   */
+  resolve(token: string, touch = true): SessionUser | undefined {
     if (!token || token.length > 128) return undefined;
     const key = hash(token);
     const row = this.db.get<SessionUser & { created_at: number; last_seen_at: number }>(
@@ -55,7 +58,7 @@ export class Sessions {
       this.db.run("DELETE FROM sessions WHERE token_hash = ?", key);
       return undefined;
     }
-    if (now - row.last_seen_at > TOUCH_EVERY_MS) {
+    if (touch && now - row.last_seen_at > TOUCH_EVERY_MS) {
       this.db.run("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now, key);
     }
     return { id: row.id, username: row.username, role: row.role };

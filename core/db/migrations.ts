@@ -106,4 +106,9 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE instances ADD COLUMN gateway_token TEXT NOT NULL DEFAULT '';
       ALTER TABLE instances ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';`,
   },
+  {
+    version: 6,
+    name: "instance_display",
+    sql: `ALTER TABLE instances ADD COLUMN vnc_resolution TEXT NOT NULL DEFAULT '1280x800';`,
+  },
 ];

@@ -1,6 +1,7 @@
 import type { Database } from "../db/database.ts";
 import { AppError } from "../errors.ts";
 import type { SessionUser } from "../auth/sessions.ts";
+import type { LiveBus } from "./live_events.ts";
 
 /** An instance row as the API lists it. */
 export interface InstanceSummary {
@@ -13,30 +14,79 @@ export interface InstanceSummary {
   image: string;
   cpu_limit: string;
   memory_limit: string;
+  vnc_resolution: string;
   sort_order: number;
   created_at: string;
   updated_at: string;
+  /** Usernames assigned to the instance (admins only; users get an empty list). */
+  assigned_users: string[];
 }
 
-const COLUMNS =
-  "id, name, display_name, status, status_reason, image, cpu_limit, memory_limit, sort_order, created_at, updated_at";
+/** What an instance runs with; stored so it can be re-created the same way. */
+export interface InstanceRuntime {
+  image: string;
+  cpu_limit: string;
+  memory_limit: string;
+  vnc_resolution: string;
+}
 
-/** The instances table. Lifecycle (create on a backend, start, stop) arrives with the runtime backends. */
+/** For rows made outside the lifecycle (tests, imports): the schema's defaults. */
+const NO_RUNTIME: InstanceRuntime = { image: "", cpu_limit: "2", memory_limit: "4Gi", vnc_resolution: "1280x800" };
+
+const COLUMNS = [
+  "id",
+  "name",
+  "display_name",
+  "status",
+  "status_reason",
+  "image",
+  "cpu_limit",
+  "memory_limit",
+  "vnc_resolution",
+  "sort_order",
+  "created_at",
+  "updated_at",
+];
+const SELECT = COLUMNS.map((c) => `i.${c}`).join(", ");
+type Row = Omit<InstanceSummary, "assigned_users"> & { assigned: string | null };
+
+function summary({ assigned, ...row }: Row): InstanceSummary {
+  return { ...row, assigned_users: assigned ? assigned.split("\u001f") : [] };
+}
+
+/** The instances table. Every change is published on the live bus for the dashboard. */
 export class Instances {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database, private readonly bus?: LiveBus) {}
 
-  /** Instances the user may see: all for admins, assigned ones for users. */
+  /** Instances the user may see, in the admins' order: all for admins (with assignments), assigned ones for users. */
   listFor(user: Pick<SessionUser, "id" | "role">): InstanceSummary[] {
-    if (user.role === "admin") return this.db.all(`SELECT ${COLUMNS} FROM instances ORDER BY sort_order, id`);
-    return this.db.all(
-      `SELECT ${COLUMNS.split(", ").map((c) => `i.${c}`).join(", ")} FROM instances i
+    if (user.role === "admin") {
+      return this.db.all<Row>(
+        `SELECT ${SELECT}, (SELECT group_concat(u.username, char(31)) FROM user_instances ui
+           JOIN users u ON u.id = ui.user_id WHERE ui.instance_id = i.id) AS assigned
+         FROM instances i ORDER BY i.sort_order, i.id`,
+      ).map(summary);
+    }
+    return this.db.all<Row>(
+      `SELECT ${SELECT}, NULL AS assigned FROM instances i
          JOIN user_instances ui ON ui.instance_id = i.id WHERE ui.user_id = ? ORDER BY i.sort_order, i.id`,
       user.id,
-    );
+    ).map(summary);
+  }
+
+  /** Every instance (for reconciling with the engine). */
+  all(): InstanceSummary[] {
+    return this.db.all<Row>(`SELECT ${SELECT}, NULL AS assigned FROM instances i ORDER BY i.id`).map(summary);
   }
 
   find(id: number): InstanceSummary | undefined {
-    return this.db.get(`SELECT ${COLUMNS} FROM instances WHERE id = ?`, id);
+    const row = this.db.get<Row>(`SELECT ${SELECT}, NULL AS assigned FROM instances i WHERE i.id = ?`, id);
+    return row && summary(row);
+  }
+
+  findByName(name: string): InstanceSummary | undefined {
+    const row = this.db.get<Row>(`SELECT ${SELECT}, NULL AS assigned FROM instances i WHERE i.name = ?`, name);
+    return row && summary(row);
   }
 
   /** Throws INSTANCE_NOT_FOUND when missing. */
@@ -46,8 +96,18 @@ export class Instances {
     return found;
   }
 
-  /** Records a status (and its reason) the lifecycle service observed. */
+  /** Whether a user may see the instance (admins see all). */
+  visibleTo(user: Pick<SessionUser, "id" | "role">, id: number): boolean {
+    if (user.role === "admin") return true;
+    return Boolean(
+      this.db.get("SELECT 1 AS ok FROM user_instances WHERE user_id = ? AND instance_id = ?", user.id, id),
+    );
+  }
+
+  /** Records a status (and its reason) the lifecycle service observed; publishes only real changes. */
   setStatus(id: number, status: string, reason = ""): void {
+    const before = this.find(id);
+    if (!before || (before.status === status && before.status_reason === reason)) return;
     this.db.run(
       "UPDATE instances SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
       status,
@@ -55,27 +115,54 @@ export class Instances {
       new Date().toISOString(),
       id,
     );
+    this.#changed(id);
   }
 
   /** Stores what the runtime needs to (re)create the instance. */
-  setRuntime(
-    id: number,
-    runtime: { image: string; cpu_limit: string; memory_limit: string; gateway_token: string },
-  ): void {
+  setRuntime(id: number, runtime: Partial<InstanceRuntime> & { gateway_token?: string }): void {
+    const fields = Object.entries(runtime).filter(([, v]) => v !== undefined);
+    if (!fields.length) return;
     this.db.run(
-      "UPDATE instances SET image = ?, cpu_limit = ?, memory_limit = ?, gateway_token = ?, updated_at = ? WHERE id = ?",
-      runtime.image,
-      runtime.cpu_limit,
-      runtime.memory_limit,
-      runtime.gateway_token,
+      `UPDATE instances SET ${fields.map(([k]) => `${k} = ?`).join(", ")}, updated_at = ? WHERE id = ?`,
+      ...fields.map(([, v]) => v as string),
       new Date().toISOString(),
       id,
     );
+    this.#changed(id);
+  }
+
+  setDisplayName(id: number, displayName: string): void {
+    this.db.run(
+      "UPDATE instances SET display_name = ?, updated_at = ? WHERE id = ?",
+      displayName,
+      new Date().toISOString(),
+      id,
+    );
+    this.#changed(id);
+  }
+
+  /** The encrypted gateway token. */
+  gatewayToken(id: number): string {
+    return this.db.get<{ gateway_token: string }>("SELECT gateway_token FROM instances WHERE id = ?", id)
+      ?.gateway_token ?? "";
+  }
+
+  /** Puts the given ids first, in that order; the rest keep their relative order after them. */
+  reorder(ids: number[]): void {
+    const known = new Set(this.db.all<{ id: number }>("SELECT id FROM instances").map((r) => r.id));
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length) throw new AppError("INSTANCE_NOT_FOUND", `Unknown instance ids: ${unknown.join(", ")}.`);
+    const rest = this.db.all<{ id: number }>("SELECT id FROM instances ORDER BY sort_order, id")
+      .map((r) => r.id).filter((id) => !ids.includes(id));
+    this.db.transaction(() => {
+      [...ids, ...rest].forEach((id, i) => this.db.run("UPDATE instances SET sort_order = ? WHERE id = ?", i + 1, id));
+    });
   }
 
   /** Removes the row; assignments, pins and SSH events go with it. */
   delete(id: number): void {
     this.db.run("DELETE FROM instances WHERE id = ?", id);
+    this.bus?.publish({ type: "instance_deleted", id });
   }
 
   /** Ids of instances whose stored status is one of `statuses`. */
@@ -106,25 +193,44 @@ export class Instances {
     );
   }
 
-  /** Adds a row (the instance service calls this before asking a backend to create the container). */
-  insert(name: string, displayName: string): InstanceSummary {
+  /** Adds a row with status `creating` (before any backend work); 409 when the name is taken. */
+  insert(
+    name: string,
+    displayName: string,
+    runtime: InstanceRuntime = NO_RUNTIME,
+    sourceIps: string[] = [],
+  ): InstanceSummary {
     const now = new Date().toISOString();
     const next = Number(
       this.db.get<{ n: number }>("SELECT COALESCE(MAX(sort_order), 0) + 1 AS n FROM instances")?.n ?? 1,
     );
     try {
       const { lastId } = this.db.run(
-        "INSERT INTO instances (name, display_name, status, sort_order, created_at, updated_at) VALUES (?, ?, 'creating', ?, ?, ?)",
+        `INSERT INTO instances (name, display_name, status, sort_order, image, cpu_limit, memory_limit,
+           vnc_resolution, allowed_source_ips, created_at, updated_at)
+         VALUES (?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?)`,
         name,
         displayName,
         next,
+        runtime.image,
+        runtime.cpu_limit,
+        runtime.memory_limit,
+        runtime.vnc_resolution,
+        JSON.stringify(sourceIps),
         now,
         now,
       );
+      this.#changed(lastId);
       return this.get(lastId);
     } catch (e) {
       if (String(e).includes("UNIQUE")) throw new AppError("CONFLICT", `An instance named "${name}" already exists.`);
       throw e;
     }
+  }
+
+  #changed(id: number): void {
+    if (!this.bus?.size) return;
+    const instance = this.find(id);
+    if (instance) this.bus.publish({ type: "instance", instance });
   }
 }

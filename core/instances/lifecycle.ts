@@ -1,26 +1,35 @@
 import type { AuditActor, AuditLog } from "../audit/audit_log.ts";
+import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { RuntimeBackend, RuntimeInstance, RuntimeState } from "../plugins/runtime_backend.ts";
 import type { RuntimeRef } from "../plugins/runtime_ref.ts";
 import type { Secrets } from "../secrets/secrets.ts";
-import { authorizedLine } from "../ssh/authorized_line.ts";
+import type { Settings } from "../settings/settings.ts";
 import type { HostKeyPins } from "../ssh/host_keys.ts";
-import { generateKeyPair, type SshKeyStore } from "../ssh/key_store.ts";
+import type { SshKeyStore } from "../ssh/key_store.ts";
 import type { SshPool } from "../ssh/pool.ts";
-import { fromOption } from "../ssh/source_ips.ts";
-import type { Instances, InstanceSummary } from "./instances.ts";
-import { instanceName } from "./slug.ts";
 import { waitForSshd } from "../ssh/wait_for_sshd.ts";
+import { agentFiles, authorizedKeysFile, newGatewayToken } from "./agent_files.ts";
+import type { InstanceRuntime, Instances, InstanceSummary } from "./instances.ts";
+import type { OperationKind, OperationRun, Operations, StepName } from "./operations.ts";
+import { instanceName } from "./slug.ts";
 
-/** How long a started container may take until its sshd answers. */
-const SSHD_TIMEOUT_MS = 60_000;
+/** How long each readiness step may take. OpenClaw's gateway alone needs ≈ 15 s on a quiet machine. */
+export const STEP_TIMEOUTS = { sshd: 60_000, tunnels: 60_000, gateway: 60_000 };
+/** Reasons starting with this mark a failed creation: the engine's state is not adopted for it. */
+export const CREATION_FAILED = "Creation failed";
+const SYSTEM: AuditActor = { id: null, name: "system" };
 
-/** What an admin asks for; everything but the display name has a default. */
+/** What an admin asks for; everything but the display name has a default from settings. */
 export interface CreateInstance {
   display_name: string;
   image?: string;
   cpu_limit?: string;
   memory_limit?: string;
+  vnc_resolution?: string;
 }
+
+export type UpdateInstance = Partial<Omit<CreateInstance, "image">>;
 
 export interface LifecycleDeps {
   instances: Instances;
@@ -30,132 +39,408 @@ export interface LifecycleDeps {
   keys: SshKeyStore;
   secrets: Secrets;
   audit: AuditLog;
+  operations: Operations;
+  settings: Settings;
   log: Logger;
-  defaults: { image: string; cpu_limit: string; memory_limit: string };
+}
+
+/** How an operation brings an instance up. */
+interface BringUp {
+  kind: OperationKind;
+  /** Create (or ensure) volumes; with `cloneFrom`, copy that instance's data. */
+  volumes?: { cloneFrom?: string };
+  /** (Re)create the container with fresh files and a newly pinned host key. */
+  workload?: { gatewayToken: string; replace: boolean };
+  /** On failure, remove everything the backend made (creation) rather than keep the volumes (redeploy). */
+  rollback: boolean;
 }
 
 /**
- * Drives instances through the configured runtime backend: create (keys and token made here and
- * handed over as files, host key pinned before the first connection), start, stop, restart, delete.
- * The SSH pool is told at once, so connections follow the instance's life without polling.
+ * Drives instances through the configured runtime backend. Long work (create, clone, redeploy) runs
+ * as a tracked operation whose steps are pushed to the dashboard; one action at a time per instance.
+ * The engine's own events and a reconcile at start keep the database true to what really runs.
  */
 export class InstanceLifecycle {
+  #busy = new Map<number, string>();
+  #orphans: RuntimeInstance[] = [];
+  #unwatch: (() => void) | null = null;
+
   constructor(private readonly d: LifecycleDeps) {}
 
-  /** Adds the row (status `creating`) and returns at once; the engine work continues in the background. */
+  /** Adds the row (status `creating`) and returns at once; the operation continues in the background. */
   create(input: CreateInstance, actor: AuditActor): { instance: InstanceSummary; done: Promise<void> } {
     const backend = this.d.runtime.require();
-    const instance = this.d.instances.insert(instanceName(input.display_name), input.display_name.trim());
-    const runtime = {
-      image: input.image ?? this.d.defaults.image,
-      cpu_limit: input.cpu_limit ?? this.d.defaults.cpu_limit,
-      memory_limit: input.memory_limit ?? this.d.defaults.memory_limit,
+    const defaults = this.d.settings.get();
+    const runtime: InstanceRuntime = {
+      image: input.image ?? defaults.default_image,
+      cpu_limit: input.cpu_limit ?? defaults.default_cpu_limit,
+      memory_limit: input.memory_limit ?? defaults.default_memory_limit,
+      vnc_resolution: input.vnc_resolution ?? defaults.default_vnc_resolution,
     };
+    const displayName = input.display_name.trim();
+    const instance = this.d.instances.insert(instanceName(displayName), displayName, runtime);
     this.d.audit.record({
       actor,
       action: "instance.create",
       target: instance.name,
       instanceId: instance.id,
-      details: runtime,
+      details: { ...runtime },
     });
-    const done = (async () => {
-      const hostKey = generateKeyPair(`${instance.name}-host`);
-      const token = crypto.getRandomValues(new Uint8Array(32)).reduce(
-        (s, b) => s + b.toString(16).padStart(2, "0"),
-        "",
-      );
-      this.d.instances.setRuntime(instance.id, { ...runtime, gateway_token: await this.d.secrets.encrypt(token) });
-      this.d.pins.pin(instance.id, hostKey.publicKey, "backend");
-      try {
-        await backend.create({
-          id: instance.id,
-          name: instance.name,
-          image: runtime.image,
-          cpuRequest: runtime.cpu_limit,
-          cpuLimit: runtime.cpu_limit,
-          memoryRequest: runtime.memory_limit,
-          memoryLimit: runtime.memory_limit,
-          files: {
-            host_key: hostKey.privateKey,
-            authorized_keys: this.#authorizedKeys(instance.id),
-            gateway_token: token,
-          },
-          volumes: { home: "10Gi" },
-        });
-        await backend.start(instance.name);
-        await waitForSshd(() => backend.sshEndpoint(instance.name), SSHD_TIMEOUT_MS);
-        this.d.instances.setStatus(instance.id, "running");
-        this.d.ssh.start(instance.id);
-      } catch (e) {
-        const reason = (e as Error).message;
-        this.d.instances.setStatus(instance.id, "error", reason);
-        this.d.audit.record({
-          actor,
-          action: "instance.create",
-          target: instance.name,
-          instanceId: instance.id,
-          outcome: "failure",
-          details: { reason },
-        });
-        await backend.remove(instance.name).catch(() => {});
-      }
-    })().catch((e) =>
-      this.d.log.error("instance creation failed after the request", { instance: instance.id, error: String(e) })
-    );
+    const done = this.#operation(backend, instance, actor, {
+      kind: "create",
+      volumes: {},
+      workload: { gatewayToken: newGatewayToken(), replace: false },
+      rollback: true,
+    });
     return { instance, done };
   }
 
-  async start(id: number, actor: AuditActor): Promise<InstanceSummary> {
-    const inst = this.d.instances.get(id);
+  /** A new instance with a copy of the source's data (display name + " (Copy)", a new gateway token). */
+  clone(sourceId: number, actor: AuditActor): { instance: InstanceSummary; done: Promise<void> } {
     const backend = this.d.runtime.require();
-    // The current key line (it may have been rotated while the instance was stopped).
-    await backend.updateFiles?.(inst.name, { authorized_keys: this.#authorizedKeys(id) });
-    await backend.start(inst.name);
-    await waitForSshd(() => backend.sshEndpoint(inst.name), SSHD_TIMEOUT_MS);
-    this.d.instances.setStatus(id, "running");
-    this.d.ssh.start(id);
-    this.d.audit.record({ actor, action: "instance.start", target: inst.name, instanceId: id });
-    return this.d.instances.get(id);
-  }
-
-  async stop(id: number, actor: AuditActor): Promise<InstanceSummary> {
-    const inst = this.d.instances.get(id);
-    this.d.ssh.stop(id);
-    await this.d.runtime.require().stop(inst.name);
-    this.d.instances.setStatus(id, "stopped");
-    this.d.audit.record({ actor, action: "instance.stop", target: inst.name, instanceId: id });
-    return this.d.instances.get(id);
-  }
-
-  async restart(id: number, actor: AuditActor): Promise<InstanceSummary> {
-    const inst = this.d.instances.get(id);
-    const backend = this.d.runtime.require();
-    this.d.ssh.stop(id, "instance restarting");
-    await backend.updateFiles?.(inst.name, { authorized_keys: this.#authorizedKeys(id) });
-    await backend.restart(inst.name);
-    await waitForSshd(() => backend.sshEndpoint(inst.name), SSHD_TIMEOUT_MS);
-    this.d.instances.setStatus(id, "running");
-    this.d.ssh.start(id);
-    this.d.audit.record({ actor, action: "instance.restart", target: inst.name, instanceId: id });
-    return this.d.instances.get(id);
-  }
-
-  /** Removes the container and its volumes, then the row (assignments, pins and events go with it). */
-  async delete(id: number, actor: AuditActor): Promise<void> {
-    const inst = this.d.instances.get(id);
-    this.d.ssh.forget(id);
-    await this.d.runtime.require().remove(inst.name);
-    this.d.instances.delete(id);
+    const source = this.d.instances.get(sourceId);
+    this.#assertIdle(sourceId);
+    const displayName = `${source.display_name} (Copy)`.slice(0, 100);
+    let name = instanceName(displayName);
+    if (this.d.instances.findByName(name)) {
+      name = `${name.slice(0, 56)}-${crypto.randomUUID().replaceAll("-", "").slice(0, 6)}`;
+    }
+    const instance = this.d.instances.insert(name, displayName, source, this.d.instances.sourceIps(sourceId));
     this.d.audit.record({
       actor,
-      action: "instance.delete",
+      action: "instance.clone",
+      target: instance.name,
+      instanceId: instance.id,
+      details: { source: source.name },
+    });
+    this.#busy.set(sourceId, "being cloned");
+    const done = this.#operation(backend, instance, actor, {
+      kind: "clone",
+      volumes: { cloneFrom: source.name },
+      workload: { gatewayToken: newGatewayToken(), replace: false },
+      rollback: true,
+    }).finally(() => this.#busy.delete(sourceId));
+    return { instance, done };
+  }
+
+  /**
+   * Redeploy: recreates the container from `image` (or the same image, freshly resolved) over the
+   * same volumes, so workspace, OpenClaw state and browser profile survive.
+   */
+  async redeploy(id: number, image: string | undefined, actor: AuditActor): Promise<{ done: Promise<void> }> {
+    const backend = this.d.runtime.require();
+    const inst = this.d.instances.get(id);
+    this.#assertIdle(id);
+    if (image && image !== inst.image) this.d.instances.setRuntime(id, { image });
+    const token = await this.d.secrets.decrypt(this.d.instances.gatewayToken(id)).catch(() => newGatewayToken());
+    this.d.audit.record({
+      actor,
+      action: "instance.redeploy",
       target: inst.name,
-      instanceId: null,
-      details: { instance_id: id },
+      instanceId: id,
+      details: { image: image ?? inst.image },
+    });
+    this.d.ssh.stop(id, "instance redeploying");
+    this.d.instances.setStatus(id, "restarting", "redeploying");
+    const done = this.#operation(backend, this.d.instances.get(id), actor, {
+      kind: "redeploy",
+      volumes: {},
+      workload: { gatewayToken: token, replace: true },
+      rollback: false,
+    });
+    return { done };
+  }
+
+  async start(id: number, actor: AuditActor): Promise<InstanceSummary> {
+    return await this.#exclusive(id, "starting", async (inst, backend) => {
+      // The current key line (it may have been rotated while the instance was stopped).
+      await backend.updateFiles?.(inst.name, { authorized_keys: this.#authorizedKeys(id) });
+      await backend.start(inst.name);
+      await waitForSshd(() => backend.sshEndpoint(inst.name), STEP_TIMEOUTS.sshd);
+      this.d.instances.setStatus(id, "running");
+      this.d.ssh.start(id);
+      this.d.audit.record({ actor, action: "instance.start", target: inst.name, instanceId: id });
+      return this.d.instances.get(id);
     });
   }
 
+  async stop(id: number, actor: AuditActor): Promise<InstanceSummary> {
+    return await this.#exclusive(id, "stopping", async (inst, backend) => {
+      this.d.ssh.stop(id);
+      await backend.stop(inst.name);
+      this.d.instances.setStatus(id, "stopped");
+      this.d.audit.record({ actor, action: "instance.stop", target: inst.name, instanceId: id });
+      return this.d.instances.get(id);
+    });
+  }
+
+  async restart(id: number, actor: AuditActor): Promise<InstanceSummary> {
+    return await this.#exclusive(id, "restarting", async (inst, backend) => {
+      this.d.ssh.stop(id, "instance restarting");
+      this.d.instances.setStatus(id, "restarting");
+      await backend.updateFiles?.(inst.name, { authorized_keys: this.#authorizedKeys(id) });
+      await backend.restart(inst.name);
+      await waitForSshd(() => backend.sshEndpoint(inst.name), STEP_TIMEOUTS.sshd);
+      this.d.instances.setStatus(id, "running");
+      this.d.ssh.start(id);
+      this.d.audit.record({ actor, action: "instance.restart", target: inst.name, instanceId: id });
+      return this.d.instances.get(id);
+    });
+  }
+
+  /**
+   * Renames and re-sizes. CPU and memory apply to the running container at once (where the engine
+   * can); a new display resolution applies at the next restart. Returns whether a restart is needed.
+   */
+  async update(id: number, patch: UpdateInstance, actor: AuditActor): Promise<{ restart_required: boolean }> {
+    return await this.#exclusive(id, "updating", async (inst, backend) => {
+      if (patch.display_name !== undefined) this.d.instances.setDisplayName(id, patch.display_name.trim());
+      let restart = false;
+      const cpu = patch.cpu_limit ?? inst.cpu_limit;
+      const memory = patch.memory_limit ?? inst.memory_limit;
+      if (cpu !== inst.cpu_limit || memory !== inst.memory_limit) {
+        if (inst.status === "running" && backend.updateResources) {
+          await backend.updateResources(inst.name, { cpuLimit: cpu, memoryLimit: memory }).catch((e) => {
+            this.d.log.warn("live resource update refused; applies at the next redeploy", { error: String(e) });
+            restart = true;
+          });
+        } else restart = inst.status === "running";
+        this.d.instances.setRuntime(id, { cpu_limit: cpu, memory_limit: memory });
+      }
+      if (patch.vnc_resolution && patch.vnc_resolution !== inst.vnc_resolution) {
+        await backend.updateFiles?.(inst.name, { display: patch.vnc_resolution });
+        this.d.instances.setRuntime(id, { vnc_resolution: patch.vnc_resolution });
+        restart ||= inst.status === "running";
+      }
+      this.d.audit.record({ actor, action: "instance.update", target: inst.name, instanceId: id, details: patch });
+      return { restart_required: restart };
+    });
+  }
+
+  /** Removes the container, its volumes and network, then the row (assignments, pins and events go with it). */
+  async delete(id: number, actor: AuditActor): Promise<void> {
+    await this.#exclusive(id, "being deleted", async (inst, backend) => {
+      this.d.ssh.forget(id);
+      await backend.remove(inst.name);
+      this.d.instances.delete(id);
+      this.d.operations.forget(id);
+      this.d.audit.record({
+        actor,
+        action: "instance.delete",
+        target: inst.name,
+        instanceId: null,
+        details: { instance_id: id },
+      });
+    });
+  }
+
+  /** What the instance is busy with, if anything. */
+  busy(id: number): string | undefined {
+    return this.#busy.get(id);
+  }
+
+  /** Containers the engine has with our label but no instance row (reported, never touched). */
+  orphans(): RuntimeInstance[] {
+    return [...this.#orphans];
+  }
+
+  /** At start: reconcile rows with the engine, then follow its events. Safe to call without a backend. */
+  async attach(): Promise<void> {
+    const backend = this.d.runtime.backend;
+    if (!backend) return;
+    await this.reconcile().catch((e) => this.d.log.warn("reconcile with the engine failed", { error: String(e) }));
+    this.#unwatch = backend.watch?.(
+      (name, state) => {
+        const inst = this.d.instances.findByName(name);
+        if (inst) this.#adopt(inst, state);
+      },
+      () => void this.reconcile().catch(() => {}),
+    ) ?? null;
+  }
+
+  detach(): void {
+    this.#unwatch?.();
+    this.#unwatch = null;
+  }
+
+  /**
+   * Matches rows and the engine's containers by label. Adopts the engine's state; resumes creations
+   * the control plane was killed in the middle of; marks rows whose container vanished (volumes are
+   * kept); reports containers without a row. Never deletes data.
+   */
+  async reconcile(): Promise<void> {
+    const backend = this.d.runtime.require();
+    const engine = new Map((await backend.list()).map((c) => [c.name, c]));
+    const rows = this.d.instances.all();
+    for (const inst of rows) {
+      if (this.#busy.has(inst.id)) continue;
+      const found = engine.get(inst.name);
+      if (inst.status === "creating") {
+        if (found) {
+          this.d.log.info("resuming an interrupted creation", { instance: inst.name });
+          void this.#operation(backend, inst, SYSTEM, { kind: "resume", rollback: true });
+        } else {
+          this.d.instances.setStatus(
+            inst.id,
+            "error",
+            `${CREATION_FAILED}: the control plane stopped before the container existed. Delete this instance and create it again.`,
+          );
+          await backend.remove(inst.name).catch(() => {});
+        }
+        continue;
+      }
+      this.#adopt(inst, found?.state ?? { status: "missing" });
+    }
+    const known = new Set(rows.map((r) => r.name));
+    this.#orphans = [...engine.values()].filter((c) => !known.has(c.name));
+    for (const o of this.#orphans) {
+      this.d.log.warn("a container labelled for Claworc has no instance (left untouched)", { container: o.name });
+    }
+  }
+
+  /** Applies a state the engine reported, unless an action owns the instance right now. */
+  #adopt(inst: InstanceSummary, state: RuntimeState): void {
+    if (this.#busy.has(inst.id) || inst.status === "creating" || inst.status_reason.startsWith(CREATION_FAILED)) return;
+    const { instances, ssh } = this.d;
+    switch (state.status) {
+      case "running":
+        if (inst.status !== "running") instances.setStatus(inst.id, "running");
+        ssh.start(inst.id);
+        return;
+      case "restarting":
+        instances.setStatus(inst.id, "restarting", state.reason ?? "");
+        return;
+      case "stopped":
+        ssh.stop(inst.id, "container stopped");
+        instances.setStatus(inst.id, "stopped");
+        return;
+      case "error":
+        ssh.stop(inst.id, state.reason ?? "container failed");
+        instances.setStatus(inst.id, "error", state.reason ?? "The container failed.");
+        return;
+      case "missing":
+        ssh.stop(inst.id, "container missing");
+        instances.setStatus(
+          inst.id,
+          "error",
+          "The container is missing from the engine (removed outside Claworc?). Its volumes were kept: redeploy to recreate it.",
+        );
+        return;
+    }
+  }
+
+  /** Runs a tracked bring-up; never rejects (the outcome is on the operation and the row). */
+  #operation(backend: RuntimeBackend, inst: InstanceSummary, actor: AuditActor, how: BringUp): Promise<void> {
+    const steps: StepName[] = [
+      ...(how.volumes ? ["volumes" as const] : []),
+      ...(how.workload ? ["container" as const] : []),
+      "start",
+      "sshd",
+      "ssh",
+      "tunnels",
+      "gateway",
+    ];
+    this.#busy.set(inst.id, how.kind === "redeploy" ? "redeploying" : "creating");
+    const run = this.d.operations.begin(inst.id, how.kind, steps);
+    return this.#bringUp(backend, inst, how, run).then(
+      () => run.succeed(),
+      async (e) => {
+        const cause = (e as Error).message;
+        const failed = run.op.steps.find((s) => s.state === "failed")?.label ?? "preparation";
+        const logs = await backend.logs(inst.name, 20).catch(() => "");
+        run.fail(cause);
+        this.d.ssh.stop(inst.id, "operation failed");
+        let reason = `${how.rollback ? CREATION_FAILED : "Redeploy failed"} at "${failed}": ${cause}`;
+        if (how.rollback) {
+          await backend.remove(inst.name).catch((re) => reason += ` (clean-up failed too: ${(re as Error).message})`);
+        }
+        this.d.instances.setStatus(inst.id, "error", reason);
+        this.d.audit.record({
+          actor,
+          action: `instance.${how.kind === "resume" ? "create" : how.kind}`,
+          target: inst.name,
+          instanceId: inst.id,
+          outcome: "failure",
+          details: { step: failed, reason: cause, container_log_tail: logs.slice(-2000) },
+        });
+        this.d.log.warn("instance operation failed", {
+          instance: inst.name,
+          kind: how.kind,
+          step: failed,
+          error: cause,
+        });
+      },
+    ).finally(() => this.#busy.delete(inst.id));
+  }
+
+  async #bringUp(backend: RuntimeBackend, inst: InstanceSummary, how: BringUp, run: OperationRun): Promise<void> {
+    const spec = {
+      id: inst.id,
+      name: inst.name,
+      image: inst.image,
+      cpuRequest: inst.cpu_limit,
+      cpuLimit: inst.cpu_limit,
+      memoryRequest: inst.memory_limit,
+      memoryLimit: inst.memory_limit,
+      files: {} as Record<string, string>,
+      volumes: { home: "10Gi" },
+    };
+    if (how.volumes) await run.step("volumes", () => backend.createVolumes(spec, how.volumes!.cloneFrom));
+    if (how.workload) {
+      const { gatewayToken, replace } = how.workload;
+      await run.step("container", async () => {
+        this.d.instances.setRuntime(inst.id, { gateway_token: await this.d.secrets.encrypt(gatewayToken) });
+        const made = agentFiles({
+          name: inst.name,
+          gatewayToken,
+          authorizedKeys: this.#authorizedKeys(inst.id),
+          vncResolution: inst.vnc_resolution,
+        });
+        if (replace) {
+          // Stopped first, so services shut down cleanly (OpenClaw releases its state leases).
+          await backend.stop(inst.name).catch(() => {});
+          await backend.removeWorkload(inst.name);
+        }
+        this.d.pins.pin(inst.id, made.hostPublicKey, "backend");
+        await backend.createWorkload({ ...spec, files: made.files });
+      });
+    }
+    await run.step("start", () => backend.start(inst.name));
+    await run.step("sshd", () => waitForSshd(() => backend.sshEndpoint(inst.name), STEP_TIMEOUTS.sshd));
+    await run.step("ssh", async () => {
+      await this.d.ssh.connect(inst.id);
+    });
+    this.d.instances.setStatus(inst.id, "running");
+    this.d.ssh.start(inst.id);
+    await run.step("tunnels", () => this.d.ssh.waitForTunnel(inst.id, "desktop", STEP_TIMEOUTS.tunnels));
+    await run.step("gateway", () => this.d.ssh.waitForTunnel(inst.id, "gateway", STEP_TIMEOUTS.gateway));
+  }
+
+  /** Runs one action with the instance marked busy; refuses (409) while another action runs. */
+  async #exclusive<T>(
+    id: number,
+    what: string,
+    action: (inst: InstanceSummary, backend: RuntimeBackend) => Promise<T>,
+  ): Promise<T> {
+    const inst = this.d.instances.get(id);
+    this.#assertIdle(id);
+    const backend = this.d.runtime.require();
+    this.#busy.set(id, what);
+    try {
+      return await action(inst, backend);
+    } finally {
+      this.#busy.delete(id);
+    }
+  }
+
+  #assertIdle(id: number): void {
+    const what = this.#busy.get(id);
+    if (what) {
+      throw new AppError("INSTANCE_BUSY", `Instance ${id} is ${what}; try again when that has finished.`);
+    }
+  }
+
   #authorizedKeys(id: number): string {
-    return authorizedLine(this.d.keys.publicKey, this.d.ssh.targets, fromOption(this.d.instances.sourceIps(id))) + "\n";
+    return authorizedKeysFile(this.d.keys.publicKey, this.d.ssh.targets, this.d.instances.sourceIps(id));
   }
 }

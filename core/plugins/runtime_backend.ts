@@ -36,29 +36,57 @@ export interface SshEndpoint {
   authorizedKeysFile?: string;
 }
 
+/** An instance the engine knows about (found by the backend's labels). */
+export interface RuntimeInstance {
+  name: string;
+  /** The instance id the backend labelled it with. */
+  instanceId: number;
+  state: RuntimeState;
+}
+
+/** Live resource limits an admin changed. */
+export interface RuntimeResources {
+  cpuLimit: string;
+  memoryLimit: string;
+}
+
 /**
  * The one interface every runtime backend implements (docker, kubernetes, ...). A backend is the only
  * code that talks to its engine; core's instance service drives whichever backend is configured.
+ * Creation is split in two steps (volumes, then the workload) so progress is visible and a redeploy
+ * can recreate the workload over the same volumes.
  */
 export interface RuntimeBackend {
   /** Stable name shown in `/health` (`docker`, `kubernetes`). */
   readonly name: string;
+  /** Where the engine is (socket path, API URL), for error messages. */
+  readonly location?: string;
   /** True when the engine answers. */
   available(): Promise<boolean>;
-  create(spec: InstanceSpec): Promise<void>;
+  /** Creates the instance's volumes; with `cloneFrom`, copies that instance's volumes into them. */
+  createVolumes(spec: InstanceSpec, cloneFrom?: string): Promise<void>;
+  /** Creates the container/workload over existing volumes and copies `spec.files` in. Not started. */
+  createWorkload(spec: InstanceSpec): Promise<void>;
+  /** Removes the container/workload only; volumes stay (redeploy). */
+  removeWorkload(name: string): Promise<void>;
   start(name: string): Promise<void>;
   stop(name: string): Promise<void>;
   restart(name: string): Promise<void>;
   /** Removes everything the backend made for the instance, volumes included. */
   remove(name: string): Promise<void>;
   status(name: string): Promise<RuntimeState>;
-  /** Subscribes to status changes pushed by the engine; returns an unsubscribe function. */
-  watch?(onChange: (name: string, state: RuntimeState) => void): () => void;
+  /** Every instance the backend manages, for reconciling the database with the engine. */
+  list(): Promise<RuntimeInstance[]>;
+  /**
+   * Subscribes to status changes pushed by the engine; returns an unsubscribe function. `onResync` is
+   * called after the stream was interrupted and re-established (events may have been missed).
+   */
+  watch?(onChange: (name: string, state: RuntimeState) => void, onResync?: () => void): () => void;
   sshEndpoint(name: string): Promise<SshEndpoint>;
   /** Container logs straight from the engine, for when SSH is down. */
   logs(name: string, tail: number): Promise<string>;
   /** Replaces files given at create time (e.g. the authorized key line after a rotation), before a start. */
   updateFiles?(name: string, files: Record<string, string>): Promise<void>;
-  exec?(name: string, argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }>;
-  cloneVolumes?(source: string, target: string): Promise<void>;
+  /** Applies new CPU/memory limits to the running instance. */
+  updateResources?(name: string, resources: RuntimeResources): Promise<void>;
 }

@@ -1,11 +1,17 @@
 import { z } from "zod";
 import type { Database } from "../db/database.ts";
+import { cpuQuantity, imageRef, memoryQuantity, vncResolution } from "../instances/quantities.ts";
 
 /** The settings admins may change; anything else is refused (the reference stored any key, P2). */
 export const settingsSchema = z.object({
   audit_retention_days: z.number().int().min(1).max(36_500),
   /** Rotate the global SSH key automatically after this many days; 0 turns automatic rotation off. */
   ssh_key_rotation_days: z.number().int().min(0).max(3_650),
+  /** What new instances get unless the admin asks otherwise. */
+  default_image: imageRef,
+  default_cpu_limit: cpuQuantity,
+  default_memory_limit: memoryQuantity,
+  default_vnc_resolution: vncResolution,
 }).strict();
 
 export type SettingsValues = z.infer<typeof settingsSchema>;

@@ -254,6 +254,26 @@ export class SshPool {
     );
   }
 
+  /**
+   * Probes one named target until it answers, recording each result in the tunnel health the SSH
+   * panel shows; throws the last error after `timeoutMs`.
+   */
+  async waitForTunnel(instanceId: number, name: string, timeoutMs: number, intervalMs = 250): Promise<void> {
+    const target = this.targets.find((t) => t.name === name);
+    if (!target) throw new AppError("NOT_FOUND", `No tunnel target named "${name}".`);
+    const deadline = performance.now() + timeoutMs;
+    let last = "no attempt";
+    while (performance.now() < deadline) {
+      const conn = await this.connect(instanceId);
+      const result = await probeTunnel(conn, target, this.deps.options.tunnelProbeTimeoutMs);
+      this.#link(instanceId).recordTunnel(target, result, new Date(this.deps.clock.now()).toISOString());
+      if (result.ok) return;
+      last = result.error ?? "unknown error";
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    throw new AppError("SSH_TIMEOUT", `The ${name} tunnel did not answer within ${timeoutMs / 1000} s (${last}).`);
+  }
+
   /** Closes every connection and stops all timers. */
   close(): void {
     this.#closed = true;

@@ -1,15 +1,26 @@
 // @ts-types="npm:@types/dockerode@4.0.2"
 import Docker from "dockerode";
 import { Buffer } from "node:buffer";
-import type { InstanceSpec, RuntimeBackend, RuntimeState, SshEndpoint } from "../../core/mod.ts";
+import type {
+  InstanceSpec,
+  RuntimeBackend,
+  RuntimeInstance,
+  RuntimeResources,
+  RuntimeState,
+  SshEndpoint,
+} from "../../core/mod.ts";
 import { AppError } from "../../core/mod.ts";
+import { copyVolume } from "./copy_volume.ts";
+import { translateEngineError } from "./errors.ts";
+import { watchEngineEvents } from "./events.ts";
+import { bytes, nanoCpus } from "./quantities.ts";
 import { tarFiles } from "./tar.ts";
 
 /** Options of the Docker runtime backend. */
 export interface DockerBackendOptions {
   /** The engine's unix socket (Docker or Podman's Docker-compatible service). */
   socketPath: string;
-  /** Network the instances and (in compose) the control plane join. */
+  /** Prefix of each instance's own network (`<prefix>-<instance name>`). */
   network: string;
   /** Capabilities kept (sshd and supervisord's user switching); everything else is dropped. */
   capabilities: string[];
@@ -25,22 +36,16 @@ export const dockerDefaults: DockerBackendOptions = {
   shmSizeBytes: 512 * 1024 * 1024,
 };
 
-const LABEL = "managed-by";
-const MANAGED = "claworc";
+export const LABEL = "managed-by";
+export const MANAGED = "claworc";
+export const INSTANCE_LABEL = "claworc.instance";
+const ID_LABEL = "claworc.instance-id";
 /** Where the agent reads what the control plane gives it (see agent/rootfs/usr/local/bin/claworc-init). */
 const SECRETS_DIR = "/run/claworc";
-const HOME_VOLUME_PATH = "/home/agent";
+/** Volume name suffix → mount point. One home volume holds workspace, OpenClaw state and browser profile. */
+const VOLUME_PATHS: Record<string, string> = { home: "/home/agent" };
 
-function quantity(cpu: string): number {
-  return cpu.endsWith("m") ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu);
-}
-
-function bytes(mem: string): number {
-  const m = mem.match(/^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti)?$/);
-  if (!m) throw new AppError("VALIDATION_FAILED", `Invalid memory quantity "${mem}".`);
-  const unit = { Ki: 1 << 10, Mi: 1 << 20, Gi: 1 << 30, Ti: 2 ** 40 }[m[2] as "Ki"] ?? 1;
-  return Math.round(Number(m[1]) * unit);
-}
+type StatusCoded = { statusCode?: number };
 
 /** The runtime backend for Docker (and Podman's Docker API): the only code that talks to the engine. */
 export class DockerBackend implements RuntimeBackend {
@@ -49,6 +54,10 @@ export class DockerBackend implements RuntimeBackend {
 
   constructor(private readonly options: DockerBackendOptions) {
     this.docker = new Docker({ socketPath: options.socketPath });
+  }
+
+  get location(): string {
+    return this.options.socketPath;
   }
 
   async available(): Promise<boolean> {
@@ -60,21 +69,40 @@ export class DockerBackend implements RuntimeBackend {
     }
   }
 
-  /** Volumes, then the container (secrets copied in as files, never env), on the instances' network. */
-  async create(spec: InstanceSpec): Promise<void> {
+  /** The instance's own network: instances cannot reach one another, the host reaches them all. */
+  networkOf(name: string): string {
+    return `${this.options.network}-${name}`;
+  }
+
+  volumeName(name: string, suffix: string): string {
+    return `claworc-${name}-${suffix}`;
+  }
+
+  async createVolumes(spec: InstanceSpec, cloneFrom?: string): Promise<void> {
     await this.#engine(async () => {
-      await this.#ensureNetwork();
-      const labels = { [LABEL]: MANAGED, "claworc.instance-id": String(spec.id), "claworc.instance": spec.name };
-      const binds: string[] = [];
-      for (const [suffix] of Object.entries(spec.volumes)) {
-        const name = `claworc-${spec.name}-${suffix}`;
-        await this.docker.createVolume({ Name: name, Labels: labels });
-        binds.push(`${name}:${suffix === "home" ? HOME_VOLUME_PATH : `/data/${suffix}`}`);
+      for (const suffix of Object.keys(spec.volumes)) {
+        const target = this.volumeName(spec.name, suffix);
+        await this.docker.createVolume({ Name: target, Labels: this.#labels(spec) });
+        if (cloneFrom) {
+          await copyVolume(this.docker, spec.image, this.volumeName(cloneFrom, suffix), target);
+        }
       }
+    });
+  }
+
+  /** The hardened container on its own network, secrets copied in as files (never env or labels). */
+  async createWorkload(spec: InstanceSpec): Promise<void> {
+    await this.#engine(async () => {
+      const network = await this.#ensureNetwork(spec);
+      const binds = Object.keys(spec.volumes).map((suffix) =>
+        `${this.volumeName(spec.name, suffix)}:${VOLUME_PATHS[suffix] ?? `/data/${suffix}`}`
+      );
       const container = await this.docker.createContainer({
         name: spec.name,
+        // A stable host name: OpenClaw ties its state leases to it, so a redeploy can take them over.
+        Hostname: spec.name,
         Image: spec.image,
-        Labels: labels,
+        Labels: this.#labels(spec),
         HostConfig: {
           Binds: binds,
           CapDrop: ["ALL"],
@@ -82,14 +110,18 @@ export class DockerBackend implements RuntimeBackend {
           SecurityOpt: ["no-new-privileges"],
           PidsLimit: this.options.pidsLimit,
           ShmSize: this.options.shmSizeBytes,
-          NanoCpus: Math.round(quantity(spec.cpuLimit) * 1e9),
+          NanoCpus: nanoCpus(spec.cpuLimit),
           Memory: bytes(spec.memoryLimit),
           RestartPolicy: { Name: "unless-stopped" },
-          NetworkMode: this.options.network,
+          NetworkMode: network,
         },
       });
       await container.putArchive(await tarFiles(spec.files), { path: SECRETS_DIR });
     });
+  }
+
+  async removeWorkload(name: string): Promise<void> {
+    await this.#engine(() => this.docker.getContainer(name).remove({ force: true, v: true }), [404]);
   }
 
   /** Copies files into the (stopped or running) container's /run/claworc; the agent reads them at start. */
@@ -97,6 +129,13 @@ export class DockerBackend implements RuntimeBackend {
     return this.#engine(async () => {
       await this.docker.getContainer(name).putArchive(await tarFiles(files), { path: SECRETS_DIR });
     });
+  }
+
+  async updateResources(name: string, r: RuntimeResources): Promise<void> {
+    const memory = bytes(r.memoryLimit);
+    await this.#engine(() =>
+      this.docker.getContainer(name).update({ NanoCpus: nanoCpus(r.cpuLimit), Memory: memory, MemorySwap: memory })
+    );
   }
 
   start(name: string): Promise<void> {
@@ -111,42 +150,54 @@ export class DockerBackend implements RuntimeBackend {
     return this.#engine(() => this.docker.getContainer(name).restart({ t: 20 }).then(() => {}));
   }
 
-  /** The container and every volume labelled for it; nothing is left behind. */
+  /** The container, every volume labelled for it and its network; nothing is left behind. */
   async remove(name: string): Promise<void> {
     await this.#engine(async () => {
-      await this.docker.getContainer(name).remove({ force: true, v: true }).catch((e) => {
-        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-      });
+      await this.removeWorkload(name);
       // Filter in code too: Podman combines several label filters with OR, Docker with AND.
-      const { Volumes } = await this.docker.listVolumes({ filters: { label: [`claworc.instance=${name}`] } });
-      const mine = (Volumes ?? []).filter((v) =>
-        v.Labels?.[LABEL] === MANAGED && v.Labels?.["claworc.instance"] === name
-      );
+      const { Volumes } = await this.docker.listVolumes({ filters: { label: [`${INSTANCE_LABEL}=${name}`] } });
+      const mine = (Volumes ?? []).filter((v) => v.Labels?.[LABEL] === MANAGED && v.Labels?.[INSTANCE_LABEL] === name);
       for (const v of mine) await this.docker.getVolume(v.Name).remove({ force: true });
+      await this.docker.getNetwork(this.networkOf(name)).remove().catch((e: StatusCoded) => {
+        if (e.statusCode !== 404) throw e;
+      });
     });
   }
 
   async status(name: string): Promise<RuntimeState> {
     try {
-      const info = await this.docker.getContainer(name).inspect();
-      const s = info.State;
-      if (s.Running) return { status: s.Restarting ? "restarting" : "running" };
-      if (s.Status === "created") return { status: "creating" };
-      return {
-        status: s.ExitCode && s.ExitCode !== 0 ? "error" : "stopped",
-        reason: s.ExitCode ? `exited with code ${s.ExitCode}` : undefined,
-      };
+      return stateOf((await this.docker.getContainer(name).inspect()).State);
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return { status: "missing" };
+      if ((e as StatusCoded).statusCode === 404) return { status: "missing" };
       throw this.#translate(e);
     }
   }
 
-  /** The container's address on the instances' network; sshd on 22 as the agent user. */
+  async list(): Promise<RuntimeInstance[]> {
+    const containers = await this.#engine(() =>
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL}=${MANAGED}`] } })
+    );
+    return containers.filter((c) => c.Labels?.[LABEL] === MANAGED && c.Labels?.[INSTANCE_LABEL]).map((c) => ({
+      name: c.Labels[INSTANCE_LABEL],
+      instanceId: Number(c.Labels[ID_LABEL]),
+      state: stateOf({ Running: c.State === "running", Status: c.State, ExitCode: exitCodeOf(c.Status) }),
+    }));
+  }
+
+  watch(onChange: (name: string, state: RuntimeState) => void, onResync?: () => void): () => void {
+    return watchEngineEvents(this.docker, {
+      isOurs: (labels) => labels[LABEL] === MANAGED && Boolean(labels[INSTANCE_LABEL]),
+      nameOf: (labels) => labels[INSTANCE_LABEL],
+      onEvent: async (name) => onChange(name, await this.status(name)),
+      onResync: () => onResync?.(),
+    });
+  }
+
+  /** The container's address on its network; sshd on 22 as the agent user. */
   async sshEndpoint(name: string): Promise<SshEndpoint> {
     const info = await this.#engine(() => this.docker.getContainer(name).inspect());
-    const net = info.NetworkSettings.Networks?.[this.options.network] ??
-      Object.values(info.NetworkSettings.Networks ?? {})[0];
+    const networks = info.NetworkSettings.Networks ?? {};
+    const net = networks[this.networkOf(name)] ?? Object.values(networks)[0];
     if (!net?.IPAddress) {
       throw new AppError("SSH_UNAVAILABLE", `Instance ${name} has no network address (is it running?).`);
     }
@@ -160,36 +211,55 @@ export class DockerBackend implements RuntimeBackend {
     return Buffer.from(raw as unknown as Uint8Array).toString();
   }
 
-  async #ensureNetwork(): Promise<void> {
-    const nets = await this.docker.listNetworks({ filters: { name: [this.options.network] } });
-    if (nets.some((n) => n.Name === this.options.network)) return;
-    await this.docker.createNetwork({ Name: this.options.network, Labels: { [LABEL]: MANAGED } });
+  #labels(spec: InstanceSpec): Record<string, string> {
+    return { [LABEL]: MANAGED, [ID_LABEL]: String(spec.id), [INSTANCE_LABEL]: spec.name };
   }
 
-  /** Runs an engine call; 304 "already in that state" answers count as success. */
+  async #ensureNetwork(spec: InstanceSpec): Promise<string> {
+    const name = this.networkOf(spec.name);
+    const nets = await this.docker.listNetworks({ filters: { name: [name] } });
+    if (!nets.some((n) => n.Name === name)) {
+      // Docker isolates user-defined bridges from each other; Podman does with its "isolate" option.
+      const Options: Record<string, string> = (await this.#isPodman()) ? { isolate: "true" } : {};
+      await this.docker.createNetwork({ Name: name, Labels: this.#labels(spec), Options });
+    }
+    return name;
+  }
+
+  #podman?: Promise<boolean>;
+  #isPodman(): Promise<boolean> {
+    this.#podman ??= this.docker.version().then(
+      (v) => (v.Components ?? []).some((c) => /podman/i.test(c.Name)),
+      () => false,
+    );
+    return this.#podman;
+  }
+
+  /** Runs an engine call; listed status codes (304 "already so", 404 on removal) count as success. */
   async #engine<T>(call: () => Promise<T>, okCodes: number[] = []): Promise<T> {
     try {
       return await call();
     } catch (e) {
-      if (okCodes.includes((e as { statusCode?: number }).statusCode ?? 0)) return undefined as T;
+      if (e instanceof AppError) throw e;
+      if (okCodes.includes((e as StatusCoded).statusCode ?? 0)) return undefined as T;
       throw this.#translate(e);
     }
   }
 
   #translate(e: unknown): AppError {
-    const err = e as { statusCode?: number; code?: string; json?: { message?: string }; message?: string };
-    const message = err.json?.message ?? err.message ?? String(e);
-    if (err.code === "ENOENT" || err.code === "ECONNREFUSED") {
-      return new AppError("NO_BACKEND", `The container engine at ${this.options.socketPath} is not reachable.`);
-    }
-    if (err.statusCode === 404 && /image/i.test(message)) {
-      return new AppError(
-        "NOT_FOUND",
-        `The agent image is missing (${message}); build it with \`deno run -A scripts/build_agent_image.ts\`.`,
-      );
-    }
-    if (err.statusCode === 404) return new AppError("INSTANCE_NOT_FOUND", message);
-    if (err.statusCode === 409) return new AppError("CONFLICT", message);
-    return new AppError("SSH_UNAVAILABLE", `Container engine error: ${message}`);
+    return translateEngineError(e, this.options.socketPath);
   }
+}
+
+/** The status a container's state means for an instance. */
+function stateOf(s: { Running: boolean; Restarting?: boolean; Status: string; ExitCode?: number }): RuntimeState {
+  if (s.Running) return { status: s.Restarting ? "restarting" : "running" };
+  if (s.Status === "created") return { status: "creating" };
+  if (s.ExitCode) return { status: "error", reason: `exited with code ${s.ExitCode}` };
+  return { status: "stopped" };
+}
+
+/** The exit code in a listing's status text ("Exited (137) 2 minutes ago"). */
+function exitCodeOf(status: string | undefined): number {
+  return Number(status?.match(/Exited \((\d+)\)/)?.[1] ?? 0);
 }

@@ -29,6 +29,21 @@ export function systemRoutes(root: Router, s: CoreServices, host: PluginHost): v
   });
   root.add({
     method: "GET",
+    path: "/api/v1/engine",
+    permission: "admin",
+    summary: "The runtime backend: where it is, whether it answers, containers it has that no instance owns",
+    tags: ["system"],
+  }, async (c) => {
+    const backend = s.runtime.backend;
+    return c.json({
+      backend: backend?.name ?? "none",
+      location: backend?.location ?? null,
+      available: backend ? await backend.available() : false,
+      orphans: s.lifecycle.orphans().map((o) => ({ name: o.name, instance_id: o.instanceId, status: o.state.status })),
+    });
+  });
+  root.add({
+    method: "GET",
     path: "/api/v1/openapi.json",
     permission: "public",
     summary: "This API as an OpenAPI 3.1 document",

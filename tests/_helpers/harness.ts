@@ -40,9 +40,12 @@ export interface RequestOptions {
 export async function testApp(
   env: Record<string, string> = {},
   plugins: readonly Plugin[] = builtinPlugins(),
-  options: { ssh?: Partial<SshOptions> } = {},
+  options: {
+    ssh?: Partial<SshOptions>; /** Reuse this data folder (kept on close), as a restarted control plane would. */
+    dataPath?: string;
+  } = {},
 ): Promise<TestApp> {
-  const dataPath = await Deno.makeTempDir({ prefix: "claworc-test-" });
+  const dataPath = options.dataPath ?? await Deno.makeTempDir({ prefix: "claworc-test-" });
   const config = loadConfig((name) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PUBLIC_URL: ORIGIN, ...env })[name]);
   const clock = new ManualClock(Date.now());
   const services = await openServices(config, { log: silentLogger, clock, ssh: { ...FAST, ...options.ssh } });
@@ -89,10 +92,11 @@ export async function testApp(
       return (await res.json()).id;
     },
     async close() {
+      services.lifecycle.detach();
       services.ssh.close();
       await built.host.close();
       services.db.close();
-      await Deno.remove(dataPath, { recursive: true });
+      if (!options.dataPath) await Deno.remove(dataPath, { recursive: true });
     },
   };
 }

@@ -10,12 +10,16 @@ export function fixedBackend(endpoints: Map<string, SshEndpoint>) {
   const backend: RuntimeBackend = {
     name: "fixed",
     available: () => Promise.resolve(true),
-    create: unsupported("create"),
+    createVolumes: unsupported("create volumes"),
+    createWorkload: unsupported("create a container"),
+    removeWorkload: unsupported("remove a container"),
     start: unsupported("start"),
     stop: unsupported("stop"),
     restart: unsupported("restart"),
     remove: unsupported("remove"),
     status: (name) => Promise.resolve({ status: endpoints.has(name) ? "running" : "missing" }),
+    list: () =>
+      Promise.resolve([...endpoints.keys()].map((name) => ({ name, instanceId: 0, state: { status: "running" } }))),
     sshEndpoint: (name) => {
       const e = endpoints.get(name);
       return e ? Promise.resolve(e) : Promise.reject(new Error(`no endpoint for ${name}`));

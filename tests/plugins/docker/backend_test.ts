@@ -22,7 +22,7 @@ Deno.test({
       await buildAgentImage(undefined, service.env);
       assert.equal(await backend.available(), true);
       const hostKey = generateKeyPair("agent-host");
-      await backend.create({
+      const spec = {
         id: 1,
         name,
         image: AGENT_IMAGE,
@@ -36,8 +36,15 @@ Deno.test({
           gateway_token: token,
         },
         volumes: { home: "1Gi" },
-      });
+      };
+      await backend.createVolumes(spec);
+      await backend.createWorkload(spec);
       assert.equal((await backend.status(name)).status, "creating");
+      assert.deepEqual(
+        (await backend.list()).filter((c) => c.name === name).map((c) => [c.instanceId, c.state.status]),
+        [[1, "creating"]],
+        "listed by label with its instance id",
+      );
       const inspect = await backend.docker.getContainer(name).inspect();
       assert.ok(!JSON.stringify(inspect).includes(token), "the gateway token is not in inspect output");
       const volume = await backend.docker.getVolume(`claworc-${name}-home`).inspect();
@@ -84,10 +91,15 @@ Deno.test({
       assert.equal((await backend.status(name)).status, "missing");
       const left = (await backend.docker.listVolumes()).Volumes.filter((v) => v.Name.includes(name));
       assert.deepEqual(left, [], "no volume left behind");
+      assert.equal(
+        (await backend.docker.listNetworks()).filter((n) => n.Name === backend.networkOf(name)).length,
+        0,
+        "its network is gone too",
+      );
       await assert.rejects(backend.start(name), (e: Error & { code?: string }) => e.code === "INSTANCE_NOT_FOUND");
     } finally {
       await backend.remove(name).catch(() => {});
-      await backend.docker.getNetwork(network).remove().catch(() => {});
+      await backend.docker.getNetwork(backend.networkOf(name)).remove().catch(() => {});
       await f.close();
       await service.stop();
     }

@@ -1,0 +1,18 @@
+import type { EventBus } from "../events/bus.ts";
+import type { InstanceSummary } from "./instances.ts";
+import type { Operation } from "./operations.ts";
+
+/** What the dashboard is pushed over `GET /api/v1/events`. */
+export type LiveEvent =
+  | { type: "instance"; instance: InstanceSummary }
+  | { type: "instance_deleted"; id: number }
+  | { type: "operation"; operation: Operation };
+
+export type LiveBus = EventBus<LiveEvent>;
+
+/** The instance a live event is about (for per-user filtering). */
+export function instanceIdOf(event: LiveEvent): number {
+  if (event.type === "instance") return event.instance.id;
+  if (event.type === "operation") return event.operation.instance_id;
+  return event.id;
+}
