@@ -1,23 +1,56 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, errorText, useHydrated } from "./_api.ts";
+import { type LiveOperation, useLiveEvents } from "./_live.ts";
+import { OperationSteps } from "./_operation_steps.tsx";
 
-/** Start, stop, restart (anyone with access) and delete (admins, after a confirmation) one instance. */
-export default function InstanceActions({ id, status, canDelete }: { id: number; status: string; canDelete: boolean }) {
+/**
+ * One instance's live status and actions: start, stop, restart (anyone with access); redeploy and
+ * delete (admins, delete after a confirmation). A running operation's steps show as they happen.
+ */
+export default function InstanceActions(
+  { id, status, reason, operation, canDelete }: {
+    id: number;
+    status: string;
+    reason: string;
+    operation: LiveOperation | null;
+    canDelete: boolean;
+  },
+) {
   const ready = useHydrated();
   const [current, setCurrent] = useState(status);
+  const [why, setWhy] = useState(reason);
+  const [op, setOp] = useState(operation);
   const [busy, setBusy] = useState("");
   const [confirming, setConfirming] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
 
-  // Follow the status while the page is open (creation finishes in the background).
-  useEffect(() => {
-    const refresh = () => {
-      if (document.visibilityState !== "visible") return;
-      api<{ status: string }>("GET", `/api/v1/instances/${id}`).then((r) => setCurrent(r.status), () => {});
-    };
-    const timer = setInterval(refresh, 2_000);
-    return () => clearInterval(timer);
+  useLiveEvents({
+    instance: (i) => {
+      if (i.id !== id) return;
+      setCurrent(i.status);
+      setWhy(i.status_reason);
+    },
+    operation: (o) => o.instance_id === id && setOp(o),
+    deleted: (gone) => gone === id && (location.href = "/"),
   }, [id]);
+
+  async function redeploy() {
+    setBusy("redeploy");
+    setMessage(null);
+    try {
+      const r = await api<{ status: string; operation: LiveOperation }>(
+        "POST",
+        `/api/v1/instances/${id}/update-image`,
+        {},
+      );
+      setCurrent(r.status);
+      setOp(r.operation);
+    } catch (e) {
+      setMessage({ ok: false, text: errorText(e) });
+    } finally {
+      setBusy("");
+    }
+  }
 
   async function act(action: "start" | "stop" | "restart") {
     setBusy(action);
@@ -44,7 +77,7 @@ export default function InstanceActions({ id, status, canDelete }: { id: number;
     }
   }
 
-  const off = !ready || busy !== "" || current === "creating";
+  const off = !ready || busy !== "" || current === "creating" || op?.state === "running";
   return (
     <div class="stack">
       <div class="row wrap">
@@ -72,11 +105,16 @@ export default function InstanceActions({ id, status, canDelete }: { id: number;
         >
           {busy === "restart" ? "Restarting…" : "Restart"}
         </button>
+        {canDelete && (
+          <button type="button" disabled={off} onClick={redeploy} data-testid="instance-redeploy">
+            {busy === "redeploy" ? "Redeploying…" : "Redeploy"}
+          </button>
+        )}
         {canDelete && !confirming && (
           <button
             type="button"
             class="danger"
-            disabled={off}
+            disabled={off && current !== "error"}
             onClick={() => setConfirming(true)}
             data-testid="instance-delete"
           >
@@ -86,7 +124,13 @@ export default function InstanceActions({ id, status, canDelete }: { id: number;
         {canDelete && confirming && (
           <span class="row">
             <span>Delete the instance and all its data?</span>
-            <button type="button" class="danger" disabled={off} onClick={remove} data-testid="instance-delete-confirm">
+            <button
+              type="button"
+              class="danger"
+              disabled={off && current !== "error"}
+              onClick={remove}
+              data-testid="instance-delete-confirm"
+            >
               {busy === "delete" ? "Deleting…" : "Yes, delete"}
             </button>
             <button type="button" disabled={off} onClick={() => setConfirming(false)}>Cancel</button>
@@ -94,8 +138,10 @@ export default function InstanceActions({ id, status, canDelete }: { id: number;
         )}
       </div>
       <p class="hint">
-        Status: <span data-testid="instance-current-status">{current}</span>
+        Status: <span class={`badge instance-${current}`} data-testid="instance-current-status">{current}</span>
+        {why && <span data-testid="instance-current-reason">{why}</span>}
       </p>
+      {op && (op.state !== "succeeded" || op.kind !== "resume") && <OperationSteps op={op} />}
       {message && <p role={message.ok ? "status" : "alert"} data-testid="instance-action-result">{message.text}</p>}
     </div>
   );

@@ -1,13 +1,17 @@
 /**
  * `deno task bench`: the project's performance record, printed as one table. Later issues add rows
  * (tunnel throughput vs OpenSSH, exec vs ControlMaster, ...) with a peer measured in the same run.
+ * BENCH_SKIP_INSTANCES=1 leaves out the instance rows; BENCH_ONLY=instances runs only those.
  */
 import { fileURLToPath } from "node:url";
 import { freePort, waitFor200 } from "./_server_probe.ts";
 import { type BenchRow as Row, sshBench } from "./bench_ssh.ts";
+import { instanceBench } from "./bench_instances.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
+const ONLY_INSTANCES = Deno.env.get("BENCH_ONLY") === "instances";
+const SKIP_INSTANCES = Deno.env.get("BENCH_SKIP_INSTANCES") === "1";
 
 /** Process start → first 200 on /health, with the binary's permission flags (islands prebuilt). */
 async function coldStart(): Promise<number> {
@@ -32,18 +36,25 @@ async function coldStart(): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const build = await new Deno.Command(Deno.execPath(), { args: ["task", "-q", "build"], cwd: ROOT }).output();
-if (!build.success) throw new Error("island build failed");
-const starts: number[] = [];
-for (let i = 0; i < RUNS; i++) starts.push(await coldStart());
+/** Cold start (islands built first), then the SSH rows. */
+async function baseBench(): Promise<Row[]> {
+  const build = await new Deno.Command(Deno.execPath(), { args: ["task", "-q", "build"], cwd: ROOT }).output();
+  if (!build.success) throw new Error("island build failed");
+  const starts: number[] = [];
+  for (let i = 0; i < RUNS; i++) starts.push(await coldStart());
+  return [
+    {
+      metric: `Cold start to first 200 on /health (median of ${RUNS})`,
+      value: `${Math.round(median(starts))} ms`,
+      goal: "≤ 500 ms",
+    },
+    ...await sshBench(),
+  ];
+}
 
 const rows: Row[] = [
-  {
-    metric: `Cold start to first 200 on /health (median of ${RUNS})`,
-    value: `${Math.round(median(starts))} ms`,
-    goal: "≤ 500 ms",
-  },
-  ...await sshBench(),
+  ...ONLY_INSTANCES ? [] : await baseBench(),
+  ...SKIP_INSTANCES && !ONLY_INSTANCES ? [] : await instanceBench(),
 ];
 const header = ["Metric", "Claworc", "Peer", "Ratio", "Goal"];
 const table = [header, ...rows.map((r) => [r.metric, r.value, r.peer ?? "—", r.ratio ?? "—", r.goal])];

@@ -23,6 +23,19 @@ export interface PluginPage {
   render(c: Context<AppEnv>, user: SessionUser): VNode | Promise<VNode>;
 }
 
+/**
+ * A tab of the instance page (Chat, Browser, Terminal, Files, Logs...), served at
+ * `/instances/:id/<path>` to admins and assigned users, inside the instance's header and tab bar.
+ */
+export interface InstanceTab {
+  /** One URL segment, e.g. `terminal`. */
+  path: string;
+  title: string;
+  /** Position in the tab bar (SSH, core's own tab, is 100). */
+  order: number;
+  render(c: Context<AppEnv>, user: SessionUser, instanceId: number): VNode | Promise<VNode>;
+}
+
 /** What a plugin gets from the host during `setup` and `ready`. */
 export interface PluginContext<N extends ServiceName = ServiceName> {
   readonly name: string;
@@ -33,6 +46,7 @@ export interface PluginContext<N extends ServiceName = ServiceName> {
   /** Routes under `/api/v1<prefix>`; a prefix belongs to one plugin only. */
   api(prefix: string): Router;
   page(page: PluginPage): void;
+  instanceTab(tab: InstanceTab): void;
   /** Registers the runtime backend this plugin implements (one per host). */
   provideBackend(backend: RuntimeBackend): void;
   /** A function the host calls when checking `/health` (true = healthy). */

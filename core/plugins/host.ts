@@ -1,12 +1,14 @@
 import type { CoreServices } from "../services.ts";
 import type { Router } from "../http/router.ts";
-import type { Plugin, PluginContext, PluginPage, ServiceName } from "./contract.ts";
+import type { InstanceTab, Plugin, PluginContext, PluginPage, ServiceName } from "./contract.ts";
 
 const NAME = /^[a-z][a-z0-9-]{1,39}$/;
 
 /** Loads plugins in the order given, gives each its scoped context, and runs their lifecycle. */
 export class PluginHost {
   readonly pages: PluginPage[] = [];
+  /** Instance page tabs, in tab-bar order. */
+  readonly instanceTabs: InstanceTab[] = [];
   readonly healthChecks = new Map<string, () => boolean | Promise<boolean>>();
   #plugins: { plugin: Plugin; ctx: PluginContext }[] = [];
   #prefixes = new Map<string, string>();
@@ -74,6 +76,14 @@ export class PluginHost {
       page: (page) => {
         if (this.pages.some((p) => p.path === page.path)) throw new Error(`Page ${page.path} is registered twice.`);
         this.pages.push(page);
+      },
+      instanceTab: (tab) => {
+        if (!/^[a-z][a-z0-9-]{0,30}$/.test(tab.path)) throw new Error(`Invalid instance tab path "${tab.path}".`);
+        if (this.instanceTabs.some((t) => t.path === tab.path)) {
+          throw new Error(`Instance tab ${tab.path} is registered twice.`);
+        }
+        this.instanceTabs.push(tab);
+        this.instanceTabs.sort((a, b) => a.order - b.order);
       },
       provideBackend: (backend) => {
         const current = this.services.runtime.backend;

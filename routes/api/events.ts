@@ -67,8 +67,8 @@ export function eventRoutes(api: Router, s: CoreServices): void {
 
 function eventBody(event: LiveEvent) {
   if (event.type === "instance") {
-    const { id, name, display_name, status, status_reason, updated_at } = event.instance;
-    return { id, name, display_name, status, status_reason, updated_at };
+    const { id, name, display_name, status, status_reason, cpu_limit, memory_limit, updated_at } = event.instance;
+    return { id, name, display_name, status, status_reason, cpu_limit, memory_limit, updated_at };
   }
   if (event.type === "operation") return event.operation;
   return { id: event.id };

@@ -1,4 +1,8 @@
+import type { Context } from "hono";
+import type { VNode } from "preact";
+import type { AppEnv } from "../../core/http/env.ts";
 import { numericParam, type Router } from "../../core/http/router.ts";
+import { AppError } from "../../core/errors.ts";
 import type { PluginHost } from "../../core/plugins/host.ts";
 import type { CoreServices } from "../../core/services.ts";
 import { eventForApi } from "../../core/ssh/events.ts";
@@ -9,21 +13,17 @@ import { framed } from "./frame.tsx";
 
 /** How many SSH events the page renders up front (the island shows at most this many). */
 const INITIAL_EVENTS = 50;
+/** Core's own tab; plugins' tabs sort around it by `order`. */
+const SSH_TAB = { path: "", title: "SSH", order: 100 };
 
-/** The page of one instance: a short header, then its SSH connection panel. */
+/**
+ * The instance page: a header (name, resources, live status, actions, a running operation's steps),
+ * the tab bar, then the selected tab: SSH (core) or one a feature plugin registered.
+ */
 export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHost): void {
-  root.add({
-    kind: "page",
-    method: "GET",
-    path: "/instances/:id",
-    permission: "instance",
-    summary: "Instance page: overview and SSH connection",
-    tags: ["pages"],
-  }, (c) => {
-    const id = numericParam(c, "id");
+  const shell = (c: Context<AppEnv>, id: number, selected: string, body: VNode) => {
     const inst = s.instances.get(id);
-    const initial = s.ssh.status(id);
-    const events = s.sshEvents.list(id, INITIAL_EVENTS).map(eventForApi);
+    const tabs = [...host.instanceTabs, SSH_TAB].sort((a, b) => a.order - b.order);
     return framed(
       c,
       host,
@@ -32,7 +32,7 @@ export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHo
         <section class="stack">
           <div class="row wrap instance-head" data-testid="instance-head">
             <span class="mono" data-testid="instance-name">{inst.name}</span>
-            <span class={`badge instance-${inst.status}`} data-testid="instance-status">{inst.status}</span>
+            <span class="muted">{inst.cpu_limit} CPU · {inst.memory_limit} · {inst.vnc_resolution}</span>
             <span class="muted">
               created <time dateTime={inst.created_at}>{utcTime(inst.created_at)}</time>
             </span>
@@ -41,15 +41,63 @@ export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHo
           <Island
             name="instance_actions"
             component={InstanceActions}
-            props={{ id, status: inst.status, canDelete: c.get("user")?.role === "admin" }}
+            props={{
+              id,
+              status: inst.status,
+              reason: inst.status_reason,
+              operation: s.operations.latest(id) ?? null,
+              canDelete: c.get("user")?.role === "admin",
+            }}
           />
-          <Island
-            name="ssh_panel"
-            component={SshPanel}
-            props={{ instanceId: id, initial, events, canManage: true }}
-          />
+          <nav class="tabs" aria-label="Instance" data-testid="instance-tabs">
+            {tabs.map((t) => (
+              <a
+                key={t.path}
+                href={`/instances/${id}${t.path ? `/${t.path}` : ""}`}
+                aria-current={t.path === selected ? "page" : undefined}
+              >
+                {t.title}
+              </a>
+            ))}
+          </nav>
+          {body}
         </section>
       ),
     );
+  };
+
+  root.add({
+    kind: "page",
+    method: "GET",
+    path: "/instances/:id",
+    permission: "instance",
+    summary: "Instance page: header, tabs, and the SSH connection tab",
+    tags: ["pages"],
+  }, (c) => {
+    const id = numericParam(c, "id");
+    s.instances.get(id);
+    const initial = s.ssh.status(id);
+    const events = s.sshEvents.list(id, INITIAL_EVENTS).map(eventForApi);
+    return shell(
+      c,
+      id,
+      "",
+      <Island name="ssh_panel" component={SshPanel} props={{ instanceId: id, initial, events, canManage: true }} />,
+    );
+  });
+
+  root.add({
+    kind: "page",
+    method: "GET",
+    path: "/instances/:id/:tab",
+    permission: "instance",
+    summary: "Instance page with a tab a feature plugin provides (chat, browser, terminal, files, logs...)",
+    tags: ["pages"],
+  }, async (c, { user }) => {
+    const id = numericParam(c, "id");
+    s.instances.get(id);
+    const tab = host.instanceTabs.find((t) => t.path === c.req.param("tab"));
+    if (!tab) throw new AppError("NOT_FOUND", "This instance has no such tab.");
+    return shell(c, id, tab.path, await tab.render(c, user, id));
   });
 }

@@ -12,7 +12,9 @@ import UsersAdmin from "../../islands/users_admin.tsx";
 import ChangePasswordForm from "../../islands/change_password_form.tsx";
 import SettingsForm from "../../islands/settings_form.tsx";
 import SshKeyCard from "../../islands/ssh_key_card.tsx";
-import CreateInstanceForm from "../../islands/create_instance_form.tsx";
+import CreateInstanceForm, { type InstanceDefaults } from "../../islands/create_instance_form.tsx";
+import InstancesDashboard from "../../islands/instances_dashboard.tsx";
+import InstanceDefaultsForm from "../../islands/instance_defaults_form.tsx";
 import { instancePageRoutes } from "./instance.tsx";
 import { framed } from "./frame.tsx";
 import { safeNext } from "../../islands/_safe_next.ts";
@@ -20,6 +22,10 @@ import { safeNext } from "../../islands/_safe_next.ts";
 /** The HTML pages of core: setup, login, dashboard, users, account, settings, plus plugin pages. */
 export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): void {
   const page = { kind: "page" as const, tags: ["pages"] };
+  const instanceDefaults = (): InstanceDefaults => {
+    const { default_image, default_cpu_limit, default_memory_limit, default_vnc_resolution } = s.settings.get();
+    return { default_image, default_cpu_limit, default_memory_limit, default_vnc_resolution };
+  };
 
   root.add({ ...page, method: "GET", path: "/setup", permission: "public", summary: "First-run setup page" }, (c) => {
     if (s.users.count() > 0) return c.redirect("/login", 302);
@@ -66,61 +72,33 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
   root.add(
     { ...page, method: "GET", path: "/", permission: "authenticated", summary: "Dashboard: your instances" },
     (c, { user }) => {
-      const instances = s.instances.listFor(user);
+      const instances = s.instances.listFor(user).map((i) => ({
+        id: i.id,
+        name: i.name,
+        display_name: i.display_name,
+        status: i.status,
+        status_reason: i.status_reason,
+        cpu_limit: i.cpu_limit,
+        memory_limit: i.memory_limit,
+        assigned_users: i.assigned_users,
+      }));
+      const isAdmin = user.role === "admin";
       return framed(
         c,
         host,
         "Instances",
         (
           <section class="stack">
-            {user.role === "admin" && s.runtime.backend && (
+            {isAdmin && s.runtime.backend && (
               <div class="card">
                 <Island
                   name="create_instance_form"
                   component={CreateInstanceForm}
-                  props={{ defaultImage: s.config.agentImage }}
+                  props={{ defaults: instanceDefaults() }}
                 />
               </div>
             )}
-            {instances.length === 0
-              ? (
-                <div class="empty" data-testid="no-instances">
-                  <p>No instances yet.</p>
-                  <p class="muted">
-                    {user.role === "admin"
-                      ? "Instances appear here once a runtime backend (Docker or Kubernetes) is configured and you create one."
-                      : "An administrator has not assigned any instance to you yet."}
-                  </p>
-                </div>
-              )
-              : (
-                <div class="table-wrap">
-                  <table class="data" data-testid="instances-table">
-                    <thead>
-                      <tr>
-                        <th>Name</th>
-                        <th>Status</th>
-                        <th>Created</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {instances.map((i) => (
-                        <tr key={i.id}>
-                          <td>
-                            <a href={`/instances/${i.id}`} data-testid={`instance-link-${i.name}`}>{i.display_name}</a>
-                            {" "}
-                            <span class="muted">{i.name}</span>
-                          </td>
-                          <td>
-                            <span class="badge">{i.status}</span>
-                          </td>
-                          <td>{i.created_at.slice(0, 10)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-              )}
+            <Island name="instances_dashboard" component={InstancesDashboard} props={{ instances, isAdmin }} />
           </section>
         ),
       );
@@ -179,6 +157,14 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
           <section class="stack">
             <div class="card">
               <Island name="settings_form" component={SettingsForm} props={{ settings: s.settings.get() }} />
+            </div>
+            <div class="card">
+              <h2>New instances</h2>
+              <Island
+                name="instance_defaults_form"
+                component={InstanceDefaultsForm}
+                props={{ defaults: instanceDefaults() }}
+              />
             </div>
             <div class="card">
               <h2>SSH key</h2>

@@ -81,7 +81,9 @@ Deno.test("retention applies at once when an admin changes it, and the change is
     assert.equal(t.services.audit.query({ action: "old.event", limit: 1, offset: 0 }).total, 1, "90 days keeps it");
     const res = await t.request("PUT", "/api/v1/settings", { cookie: admin, body: { audit_retention_days: 30 } });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { audit_retention_days: 30, ssh_key_rotation_days: 90 });
+    const saved = await res.json();
+    assert.equal(saved.audit_retention_days, 30);
+    assert.equal(saved.ssh_key_rotation_days, 90);
     assert.equal(
       t.services.audit.query({ action: "old.event", limit: 1, offset: 0 }).total,
       0,
@@ -90,12 +92,42 @@ Deno.test("retention applies at once when an admin changes it, and the change is
     assert.equal(t.services.audit.query({ action: "recent.event", limit: 1, offset: 0 }).total, 1);
     const change = t.services.audit.query({ action: "settings.update", limit: 1, offset: 0 }).entries[0];
     assert.deepEqual(change.details, { audit_retention_days: { from: 90, to: 30 } });
-    assert.deepEqual(await (await t.request("GET", "/api/v1/settings", { cookie: admin })).json(), {
-      audit_retention_days: 30,
-      ssh_key_rotation_days: 90,
-    });
+    const current = await (await t.request("GET", "/api/v1/settings", { cookie: admin })).json();
+    assert.equal(current.audit_retention_days, 30);
+    assert.equal(current.ssh_key_rotation_days, 90);
     const bad = await t.request("PUT", "/api/v1/settings", { cookie: admin, body: { audit_retention_days: 0 } });
     assert.equal(bad.status, 400);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("instance defaults are settings: validated, saved and audited", async () => {
+  const t = await testApp();
+  try {
+    const admin = await t.setupAdmin();
+    const saved = await t.request("PUT", "/api/v1/settings", {
+      cookie: admin,
+      body: { default_cpu_limit: "500m", default_memory_limit: "2Gi", default_vnc_resolution: "1920x1080" },
+    });
+    assert.equal(saved.status, 200);
+    const values = await saved.json();
+    assert.equal(values.default_cpu_limit, "500m");
+    assert.equal(values.default_vnc_resolution, "1920x1080");
+    for (
+      const bad of [
+        { default_cpu_limit: "0" },
+        { default_memory_limit: "12Mi" },
+        { default_vnc_resolution: "big" },
+        { default_image: "bad image; rm -rf" },
+      ]
+    ) {
+      const res = await t.request("PUT", "/api/v1/settings", { cookie: admin, body: bad });
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      assert.match((await res.json()).detail, new RegExp(Object.keys(bad)[0]));
+    }
+    const audit = t.services.audit.query({ action: "settings.update", limit: 1, offset: 0 }).entries[0];
+    assert.deepEqual(audit.details.default_cpu_limit, { from: "2", to: "500m" });
   } finally {
     await t.close();
   }

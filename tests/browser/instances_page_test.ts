@@ -11,7 +11,8 @@ import { AGENT_IMAGE, buildAgentImage } from "../../scripts/build_agent_image.ts
 import { startPodman } from "../harness/podman.ts";
 
 Deno.test({
-  name: "browser: an admin creates an instance from the dashboard, sees SSH connect, stops, starts and deletes it",
+  name:
+    "browser: an admin sets defaults, creates an instance with live progress, sees it running, stops, starts and deletes it",
   ignore: SKIP_BROWSER,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -43,25 +44,58 @@ Deno.test({
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
 
+      // Settings: the defaults new instances get.
+      await page.goto(`${server.url}/settings`);
+      await page.waitForSelector('[data-island="instance_defaults_form"][data-hydrated="true"]');
+      await page.fill('[data-testid="default_cpu_limit"]', "1");
+      await page.click('[data-testid="save-defaults"]');
+      await page.locator('[data-testid="defaults-message"]', { hasText: "Defaults saved" }).waitFor();
+
+      // Create from the dashboard: the dialog is prefilled, then shows every step until ready.
       await page.goto(`${server.url}/`);
       await page.waitForSelector('[data-island="create_instance_form"][data-hydrated="true"]');
+      await page.click('[data-testid="new-instance"]');
+      assert.equal(await page.inputValue('[data-testid="new-cpu"]'), "1", "prefilled from the saved default");
+      assert.equal(await page.inputValue('[data-testid="new-image"]'), AGENT_IMAGE);
       await page.fill('[data-testid="new-instance-name"]', `UI bot ${tag}`);
+      await page.fill('[data-testid="new-memory"]', "3Gi");
       await page.click('[data-testid="create-instance"]');
+      await page.waitForSelector('[data-testid="create-progress"] [data-testid="operation"]');
+      await page.locator('[data-testid="step-ssh"][data-state="done"]').waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: `${SHOTS}/10-create-progress.png`, fullPage: true });
+      await page.locator('[data-testid="operation"][data-state="succeeded"]').waitFor({ timeout: 180_000 });
+      const row = page.locator(`[data-testid="instance-row-bot-ui-bot-${tag}"]`);
+      await row.locator('[data-testid="instance-status"]', { hasText: /^running$/ }).waitFor();
+      assert.match(await row.textContent() ?? "", /1 CPU · 3Gi/);
+      assert.match(await row.locator('[data-testid="instance-assigned"]').textContent() ?? "", /admins only/);
+      await page.screenshot({ path: `${SHOTS}/11-dashboard-running.png`, fullPage: true });
+
+      // The instance page: header, tabs, live status, actions.
+      await page.click(`[data-testid="instance-link-bot-ui-bot-${tag}"]`);
       await page.waitForURL(/\/instances\/\d+$/);
       await page.waitForSelector('[data-island="ssh_panel"][data-hydrated="true"]');
       await page.locator('[data-testid="ssh-state"]', { hasText: /^connected$/ }).waitFor({ timeout: 60_000 });
-      await page.screenshot({ path: `${SHOTS}/11-instance-created.png`, fullPage: true });
-
+      assert.equal(
+        await page.getAttribute('[data-testid="instance-tabs"] a[aria-current="page"]', "href"),
+        new URL(page.url()).pathname,
+      );
       await page.waitForSelector('[data-island="instance_actions"][data-hydrated="true"]');
       await page.click('[data-testid="instance-stop"]');
-      await page.waitForSelector('[data-testid="instance-action-result"][role="status"]');
-      assert.match(await page.textContent('[data-testid="instance-action-result"]') ?? "", /stopped/);
+      await page.locator('[data-testid="instance-current-status"]', { hasText: /^stopped$/ }).waitFor({
+        timeout: 60_000,
+      });
       await page.click('[data-testid="instance-start"]');
-      await page.locator('[data-testid="instance-action-result"]', { hasText: "running" }).waitFor({ timeout: 60_000 });
-      await page.click('[data-testid="instance-delete"]');
-      await page.click('[data-testid="instance-delete-confirm"]');
-      await page.waitForURL(`${server.url}/`);
-      await page.waitForSelector('[data-testid="no-instances"]');
+      await page.locator('[data-testid="instance-current-status"]', { hasText: /^running$/ }).waitFor({
+        timeout: 60_000,
+      });
+      await page.screenshot({ path: `${SHOTS}/12-instance-page.png`, fullPage: true });
+
+      // Delete from the dashboard, after confirming.
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector('[data-island="instances_dashboard"][data-hydrated="true"]');
+      await row.locator('[data-testid="row-delete"]').click();
+      await row.locator('[data-testid="row-delete-confirm"]').click();
+      await page.waitForSelector('[data-testid="no-instances"]', { timeout: 60_000 });
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -66,11 +66,14 @@ export async function podman(args: string[], env: Record<string, string>, stdin?
   return new TextDecoder().decode(out.stdout);
 }
 
-/** Starts `podman system service` on a private socket and waits until `/_ping` answers. */
-export async function startPodman(home = PODMAN_HOME): Promise<PodmanService> {
+/**
+ * Starts `podman system service` on a private socket (or `socketPath`, to restart an engine where a
+ * control plane expects it) and waits until `/_ping` answers.
+ */
+export async function startPodman(home = PODMAN_HOME, fixedSocket?: string): Promise<PodmanService> {
   const env = await writePodmanConfig(home);
-  const dir = await Deno.makeTempDir({ prefix: "claworc-podman-" });
-  const socketPath = join(dir, "podman.sock");
+  const dir = fixedSocket ? null : await Deno.makeTempDir({ prefix: "claworc-podman-" });
+  const socketPath = fixedSocket ?? join(dir!, "podman.sock");
   const child = new Deno.Command("podman", {
     args: ["system", "service", "--time=0", `unix://${socketPath}`],
     env,
@@ -94,7 +97,7 @@ export async function startPodman(home = PODMAN_HOME): Promise<PodmanService> {
             child.kill("SIGTERM");
             await child.status;
             await child.stderr.cancel().catch(() => {});
-            await Deno.remove(dir, { recursive: true }).catch(() => {});
+            if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
           },
         };
       }

@@ -1,0 +1,188 @@
+import { useState } from "preact/hooks";
+import { api, errorText, useHydrated } from "./_api.ts";
+import { type LiveOperation, useLiveEvents } from "./_live.ts";
+
+export interface DashboardInstance {
+  id: number;
+  name: string;
+  display_name: string;
+  status: string;
+  status_reason: string;
+  cpu_limit: string;
+  memory_limit: string;
+  assigned_users: string[];
+}
+
+type Action = "start" | "stop" | "restart" | "clone" | "delete";
+
+/**
+ * The instances table with live status (pushed by the server), the step a creation is at, and the
+ * actions each caller may take: start/stop/restart for anyone with access; clone, delete (after a
+ * confirmation) and the assignments column for admins.
+ */
+export default function InstancesDashboard(
+  { instances, isAdmin }: { instances: DashboardInstance[]; isAdmin: boolean },
+) {
+  const ready = useHydrated();
+  const [rows, setRows] = useState(instances);
+  const [ops, setOps] = useState<Record<number, LiveOperation>>({});
+  const [busy, setBusy] = useState<Record<number, Action>>({});
+  const [confirm, setConfirm] = useState<number | null>(null);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+
+  useLiveEvents({
+    instance: (i) =>
+      setRows((rs) => {
+        const known = rs.some((r) => r.id === i.id);
+        if (known) return rs.map((r) => (r.id === i.id ? { ...r, ...i } : r));
+        return [...rs, { assigned_users: [], ...i }];
+      }),
+    operation: (op) => setOps((o) => ({ ...o, [op.instance_id]: op })),
+    deleted: (id) => setRows((rs) => rs.filter((r) => r.id !== id)),
+  });
+
+  async function act(row: DashboardInstance, action: Action) {
+    setBusy((b) => ({ ...b, [row.id]: action }));
+    setMessage(null);
+    setConfirm(null);
+    try {
+      if (action === "delete") {
+        await api("DELETE", `/api/v1/instances/${row.id}`);
+        setRows((rs) => rs.filter((r) => r.id !== row.id));
+        setMessage({ ok: true, text: `${row.display_name} deleted.` });
+      } else if (action === "clone") {
+        const copy = await api<DashboardInstance>("POST", `/api/v1/instances/${row.id}/clone`);
+        setRows((rs) => (rs.some((r) => r.id === copy.id) ? rs : [...rs, copy]));
+        setMessage({ ok: true, text: `Cloning ${row.display_name} as ${copy.display_name}.` });
+      } else {
+        const r = await api<{ status: string }>("POST", `/api/v1/instances/${row.id}/${action}`);
+        setRows((rs) => rs.map((x) => (x.id === row.id ? { ...x, status: r.status, status_reason: "" } : x)));
+      }
+    } catch (e) {
+      setMessage({ ok: false, text: `${row.display_name}: ${errorText(e)}` });
+    } finally {
+      setBusy((b) => {
+        const { [row.id]: _, ...rest } = b;
+        return rest;
+      });
+    }
+  }
+
+  if (rows.length === 0) {
+    return (
+      <div class="empty" data-testid="no-instances">
+        <p>No instances yet.</p>
+        <p class="muted">
+          {isAdmin
+            ? "Create one with New instance (a runtime backend, Docker or Kubernetes, must be configured)."
+            : "An administrator has not assigned any instance to you yet."}
+        </p>
+      </div>
+    );
+  }
+
+  return (
+    <div class="stack">
+      {message && <p role={message.ok ? "status" : "alert"} data-testid="dashboard-message">{message.text}</p>}
+      <div class="table-wrap">
+        <table class="data" data-testid="instances-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Status</th>
+              <th>Resources</th>
+              {isAdmin && <th>Assigned to</th>}
+              <th>Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => {
+              const op = ops[r.id];
+              const running = op?.state === "running" ? op.steps.find((s) => s.state === "running") : undefined;
+              const off = !ready || Boolean(busy[r.id]) || r.status === "creating" || Boolean(running);
+              return (
+                <tr key={r.id} data-testid={`instance-row-${r.name}`}>
+                  <td>
+                    <a href={`/instances/${r.id}`} data-testid={`instance-link-${r.name}`}>{r.display_name}</a>{" "}
+                    <span class="muted mono">{r.name}</span>
+                  </td>
+                  <td>
+                    <span class={`badge instance-${r.status}`} data-testid="instance-status">{r.status}</span>
+                    {running && <span class="muted" data-testid="instance-step">{" "}{running.label}…</span>}
+                    {r.status_reason && <p class="hint" data-testid="instance-reason">{r.status_reason}</p>}
+                  </td>
+                  <td class="muted">{r.cpu_limit && `${r.cpu_limit} CPU · ${r.memory_limit}`}</td>
+                  {isAdmin && (
+                    <td data-testid="instance-assigned">
+                      {r.assigned_users.length ? r.assigned_users.join(", ") : <span class="muted">admins only</span>}
+                    </td>
+                  )}
+                  <td>
+                    <div class="row wrap">
+                      {r.status === "running"
+                        ? (
+                          <>
+                            <button type="button" disabled={off} onClick={() => act(r, "stop")} data-testid="row-stop">
+                              {busy[r.id] === "stop" ? "Stopping…" : "Stop"}
+                            </button>
+                            <button
+                              type="button"
+                              disabled={off}
+                              onClick={() => act(r, "restart")}
+                              data-testid="row-restart"
+                            >
+                              {busy[r.id] === "restart" ? "Restarting…" : "Restart"}
+                            </button>
+                          </>
+                        )
+                        : (
+                          <button type="button" disabled={off} onClick={() => act(r, "start")} data-testid="row-start">
+                            {busy[r.id] === "start" ? "Starting…" : "Start"}
+                          </button>
+                        )}
+                      {isAdmin && (
+                        <button
+                          type="button"
+                          disabled={off}
+                          onClick={() => act(r, "clone")}
+                          data-testid="row-clone"
+                        >
+                          {busy[r.id] === "clone" ? "Cloning…" : "Clone"}
+                        </button>
+                      )}
+                      {isAdmin && confirm !== r.id && (
+                        <button
+                          type="button"
+                          class="danger"
+                          disabled={off && r.status !== "error"}
+                          onClick={() => setConfirm(r.id)}
+                          data-testid="row-delete"
+                        >
+                          Delete
+                        </button>
+                      )}
+                      {isAdmin && confirm === r.id && (
+                        <span class="row">
+                          <span>Delete it and all its data?</span>
+                          <button
+                            type="button"
+                            class="danger"
+                            onClick={() => act(r, "delete")}
+                            data-testid="row-delete-confirm"
+                          >
+                            {busy[r.id] === "delete" ? "Deleting…" : "Yes, delete"}
+                          </button>
+                          <button type="button" onClick={() => setConfirm(null)}>Cancel</button>
+                        </span>
+                      )}
+                    </div>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
