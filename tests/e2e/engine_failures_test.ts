@@ -61,7 +61,7 @@ Deno.test({
       assert.equal((await t.request("GET", "/api/v1/instances", { cookie: admin })).status, 200);
       const health = await t.request("GET", "/health");
       assert.equal(health.status, 503);
-      assert.equal((await health.json()).checks.engine, false);
+      assert.equal((await health.json()).checks["docker.engine"], false);
 
       // The engine is back: deleting removes whatever the failed creation left.
       service = await startPodman(undefined, socketPath);

@@ -94,7 +94,9 @@ export async function startPodman(home = PODMAN_HOME, fixedSocket?: string): Pro
           socketPath,
           env,
           async stop() {
-            child.kill("SIGTERM");
+            try {
+              child.kill("SIGTERM");
+            } catch { /* already stopped */ }
             await child.status;
             await child.stderr.cancel().catch(() => {});
             if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
