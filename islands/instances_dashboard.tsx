@@ -108,7 +108,7 @@ export default function InstancesDashboard(
                   </td>
                   <td>
                     <span class={`badge instance-${r.status}`} data-testid="instance-status">{r.status}</span>
-                    {running && <span class="muted" data-testid="instance-step">{" "}{running.label}…</span>}
+                    {running && <span class="muted step-now" data-testid="instance-step">{running.label}…</span>}
                     {r.status_reason && <p class="hint" data-testid="instance-reason">{r.status_reason}</p>}
                   </td>
                   <td class="muted">{r.cpu_limit && `${r.cpu_limit} CPU · ${r.memory_limit}`}</td>
