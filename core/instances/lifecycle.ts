@@ -152,7 +152,8 @@ export class InstanceLifecycle {
   }
 
   async start(id: number, actor: AuditActor): Promise<InstanceSummary> {
-    return await this.#exclusive(id, "starting", async (inst, backend) => {
+    return await this.#exclusive(id, "starting", async (inst) => {
+      const backend = this.d.runtime.require();
       // The current key line (it may have been rotated while the instance was stopped).
       await backend.updateFiles?.(inst.name, { authorized_keys: this.#authorizedKeys(id) });
       await backend.start(inst.name);
@@ -165,7 +166,8 @@ export class InstanceLifecycle {
   }
 
   async stop(id: number, actor: AuditActor): Promise<InstanceSummary> {
-    return await this.#exclusive(id, "stopping", async (inst, backend) => {
+    return await this.#exclusive(id, "stopping", async (inst) => {
+      const backend = this.d.runtime.require();
       this.d.ssh.stop(id);
       await backend.stop(inst.name);
       this.d.instances.setStatus(id, "stopped");
@@ -175,7 +177,8 @@ export class InstanceLifecycle {
   }
 
   async restart(id: number, actor: AuditActor): Promise<InstanceSummary> {
-    return await this.#exclusive(id, "restarting", async (inst, backend) => {
+    return await this.#exclusive(id, "restarting", async (inst) => {
+      const backend = this.d.runtime.require();
       this.d.ssh.stop(id, "instance restarting");
       this.d.instances.setStatus(id, "restarting");
       await backend.updateFiles?.(inst.name, { authorized_keys: this.#authorizedKeys(id) });
@@ -193,13 +196,14 @@ export class InstanceLifecycle {
    * can); a new display resolution applies at the next restart. Returns whether a restart is needed.
    */
   async update(id: number, patch: UpdateInstance, actor: AuditActor): Promise<{ restart_required: boolean }> {
-    return await this.#exclusive(id, "updating", async (inst, backend) => {
+    return await this.#exclusive(id, "updating", async (inst) => {
+      const backend = this.d.runtime.backend;
       if (patch.display_name !== undefined) this.d.instances.setDisplayName(id, patch.display_name.trim());
       let restart = false;
       const cpu = patch.cpu_limit ?? inst.cpu_limit;
       const memory = patch.memory_limit ?? inst.memory_limit;
       if (cpu !== inst.cpu_limit || memory !== inst.memory_limit) {
-        if (inst.status === "running" && backend.updateResources) {
+        if (inst.status === "running" && backend?.updateResources) {
           await backend.updateResources(inst.name, { cpuLimit: cpu, memoryLimit: memory }).catch((e) => {
             this.d.log.warn("live resource update refused; applies at the next redeploy", { error: String(e) });
             restart = true;
@@ -208,7 +212,7 @@ export class InstanceLifecycle {
         this.d.instances.setRuntime(id, { cpu_limit: cpu, memory_limit: memory });
       }
       if (patch.vnc_resolution && patch.vnc_resolution !== inst.vnc_resolution) {
-        await backend.updateFiles?.(inst.name, { display: patch.vnc_resolution });
+        await backend?.updateFiles?.(inst.name, { display: patch.vnc_resolution });
         this.d.instances.setRuntime(id, { vnc_resolution: patch.vnc_resolution });
         restart ||= inst.status === "running";
       }
@@ -219,7 +223,8 @@ export class InstanceLifecycle {
 
   /** Removes the container, its volumes and network, then the row (assignments, pins and events go with it). */
   async delete(id: number, actor: AuditActor): Promise<void> {
-    await this.#exclusive(id, "being deleted", async (inst, backend) => {
+    await this.#exclusive(id, "being deleted", async (inst) => {
+      const backend = this.d.runtime.require();
       this.d.ssh.forget(id);
       await backend.remove(inst.name);
       this.d.instances.delete(id);
@@ -417,17 +422,12 @@ export class InstanceLifecycle {
   }
 
   /** Runs one action with the instance marked busy; refuses (409) while another action runs. */
-  async #exclusive<T>(
-    id: number,
-    what: string,
-    action: (inst: InstanceSummary, backend: RuntimeBackend) => Promise<T>,
-  ): Promise<T> {
+  async #exclusive<T>(id: number, what: string, action: (inst: InstanceSummary) => Promise<T>): Promise<T> {
     const inst = this.d.instances.get(id);
     this.#assertIdle(id);
-    const backend = this.d.runtime.require();
     this.#busy.set(id, what);
     try {
-      return await action(inst, backend);
+      return await action(inst);
     } finally {
       this.#busy.delete(id);
     }
