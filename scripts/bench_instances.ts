@@ -173,12 +173,22 @@ async function createBench(): Promise<BenchRow[]> {
     // Untimed: the first agent start after the engine starts is several seconds slower (cold caches).
     await floorRun(backend, `bench-warm-${tag}`);
     for (let i = 0; i < RUNS; i++) {
-      floors.push(await floorRun(backend, `bench-floor-${tag}-${i}`));
-      apis.push(await apiRun(t, admin, `Bench ${tag} ${i}`));
+      // Alternating which goes first, so neither side always starts right after the other's removal.
+      const floor = () => floorRun(backend, `bench-floor-${tag}-${i}`);
+      const api = () => apiRun(t!, admin, `Bench ${tag} ${i}`);
+      if (i % 2 === 0) {
+        floors.push(await floor());
+        apis.push(await api());
+      } else {
+        apis.push(await api());
+        floors.push(await floor());
+      }
       console.error(
         `instances run ${i + 1}/${RUNS}: floor sshd ${Math.round(floors[i].sshd)} ms, gateway ${
           Math.round(floors[i].gateway)
-        } ms; API ssh ${Math.round(apis[i].ssh)} ms, ready ${Math.round(apis[i].ready)} ms`,
+        } ms; API ssh ${Math.round(apis[i].ssh)} ms, ready ${Math.round(apis[i].ready)} ms; load ${
+          Deno.loadavg()[0].toFixed(1)
+        }`,
       );
     }
     const row = (metric: string, ours: number, floorName: string, floor: number): BenchRow => ({

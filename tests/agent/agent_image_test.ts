@@ -55,8 +55,14 @@ Deno.test({
       );
       assert.equal(f.pins.get(1)?.source, "backend", "the injected host key is the pinned one");
       assert.equal((await f.pool.exec(1, "id -un")).stdout.trim(), "agent");
-      const procs = (await f.pool.exec(1, "ps -eo comm")).stdout;
-      for (const p of ["supervisord", "sshd", "Xvfb", "x11vnc", "websockify"]) assert.match(procs, new RegExp(p), p);
+      // supervisord starts them in order; x11vnc waits for the display.
+      for (const p of ["supervisord", "sshd", "Xvfb", "x11vnc", "websockify"]) {
+        await until(
+          async () => new RegExp(p).test((await f.pool.exec(1, "ps -eo comm")).stdout),
+          20_000,
+          `${p} running`,
+        );
+      }
 
       // The desktop target answers through the SSH tunnel (websockify speaks HTTP first).
       await until(
