@@ -1,7 +1,7 @@
 import type { AuditActor, AuditLog } from "../audit/audit_log.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { RuntimeBackend, RuntimeInstance, RuntimeState } from "../plugins/runtime_backend.ts";
+import type { RuntimeBackend, RuntimeInstance } from "../plugins/runtime_backend.ts";
 import type { RuntimeRef } from "../plugins/runtime_ref.ts";
 import type { Secrets } from "../secrets/secrets.ts";
 import type { Settings } from "../settings/settings.ts";
@@ -12,12 +12,11 @@ import { waitForSshd } from "../ssh/wait_for_sshd.ts";
 import { agentFiles, authorizedKeysFile, newGatewayToken } from "./agent_files.ts";
 import type { InstanceRuntime, Instances, InstanceSummary } from "./instances.ts";
 import type { OperationKind, OperationRun, Operations, StepName } from "./operations.ts";
+import { adoptEngineState, CREATION_FAILED, reconcileWithEngine } from "./reconcile.ts";
 import { instanceName } from "./slug.ts";
 
 /** How long each readiness step may take. OpenClaw's gateway alone needs ≈ 15 s on a quiet machine. */
 export const STEP_TIMEOUTS = { sshd: 60_000, tunnels: 60_000, gateway: 60_000 };
-/** Reasons starting with this mark a failed creation: the engine's state is not adopted for it. */
-export const CREATION_FAILED = "Creation failed";
 const SYSTEM: AuditActor = { id: null, name: "system" };
 
 /** What an admin asks for; everything but the display name has a default from settings. */
@@ -257,7 +256,7 @@ export class InstanceLifecycle {
     this.#unwatch = backend.watch?.(
       (name, state) => {
         const inst = this.d.instances.findByName(name);
-        if (inst) this.#adopt(inst, state);
+        if (inst && !this.#busy.has(inst.id)) adoptEngineState(this.d, inst, state);
       },
       () => void this.reconcile().catch(() => {}),
     ) ?? null;
@@ -268,70 +267,13 @@ export class InstanceLifecycle {
     this.#unwatch = null;
   }
 
-  /**
-   * Matches rows and the engine's containers by label. Adopts the engine's state; resumes creations
-   * the control plane was killed in the middle of; marks rows whose container vanished (volumes are
-   * kept); reports containers without a row. Never deletes data.
-   */
+  /** Matches rows with the engine's containers (see reconcile.ts); resumes interrupted creations. */
   async reconcile(): Promise<void> {
     const backend = this.d.runtime.require();
-    const engine = new Map((await backend.list()).map((c) => [c.name, c]));
-    const rows = this.d.instances.all();
-    for (const inst of rows) {
-      if (this.#busy.has(inst.id)) continue;
-      const found = engine.get(inst.name);
-      if (inst.status === "creating") {
-        if (found) {
-          this.d.log.info("resuming an interrupted creation", { instance: inst.name });
-          void this.#operation(backend, inst, SYSTEM, { kind: "resume", rollback: true });
-        } else {
-          this.d.instances.setStatus(
-            inst.id,
-            "error",
-            `${CREATION_FAILED}: the control plane stopped before the container existed. Delete this instance and create it again.`,
-          );
-          await backend.remove(inst.name).catch(() => {});
-        }
-        continue;
-      }
-      this.#adopt(inst, found?.state ?? { status: "missing" });
-    }
-    const known = new Set(rows.map((r) => r.name));
-    this.#orphans = [...engine.values()].filter((c) => !known.has(c.name));
-    for (const o of this.#orphans) {
-      this.d.log.warn("a container labelled for Claworc has no instance (left untouched)", { container: o.name });
-    }
-  }
-
-  /** Applies a state the engine reported, unless an action owns the instance right now. */
-  #adopt(inst: InstanceSummary, state: RuntimeState): void {
-    if (this.#busy.has(inst.id) || inst.status === "creating" || inst.status_reason.startsWith(CREATION_FAILED)) return;
-    const { instances, ssh } = this.d;
-    switch (state.status) {
-      case "running":
-        if (inst.status !== "running") instances.setStatus(inst.id, "running");
-        ssh.start(inst.id);
-        return;
-      case "restarting":
-        instances.setStatus(inst.id, "restarting", state.reason ?? "");
-        return;
-      case "stopped":
-        ssh.stop(inst.id, "container stopped");
-        instances.setStatus(inst.id, "stopped");
-        return;
-      case "error":
-        ssh.stop(inst.id, state.reason ?? "container failed");
-        instances.setStatus(inst.id, "error", state.reason ?? "The container failed.");
-        return;
-      case "missing":
-        ssh.stop(inst.id, "container missing");
-        instances.setStatus(
-          inst.id,
-          "error",
-          "The container is missing from the engine (removed outside Claworc?). Its volumes were kept: redeploy to recreate it.",
-        );
-        return;
-    }
+    this.#orphans = await reconcileWithEngine(this.d, backend, {
+      busy: (id) => this.#busy.has(id),
+      resume: (inst) => void this.#operation(backend, inst, SYSTEM, { kind: "resume", rollback: true }),
+    });
   }
 
   /** Runs a tracked bring-up; never rejects (the outcome is on the operation and the row). */
