@@ -291,33 +291,38 @@ export class InstanceLifecycle {
     const run = this.d.operations.begin(inst.id, how.kind, steps);
     return this.#bringUp(backend, inst, how, run).then(
       () => run.succeed(),
-      async (e) => {
-        const cause = (e as Error).message;
-        const failed = run.op.steps.find((s) => s.state === "failed")?.label ?? "preparation";
-        const logs = await backend.logs(inst.name, 20).catch(() => "");
-        run.fail(cause);
-        this.d.ssh.stop(inst.id, "operation failed");
-        let reason = `${how.rollback ? CREATION_FAILED : "Redeploy failed"} at "${failed}": ${cause}`;
-        if (how.rollback) {
-          await backend.remove(inst.name).catch((re) => reason += ` (clean-up failed too: ${(re as Error).message})`);
-        }
-        this.d.instances.setStatus(inst.id, "error", reason);
-        this.d.audit.record({
-          actor,
-          action: `instance.${how.kind === "resume" ? "create" : how.kind}`,
-          target: inst.name,
-          instanceId: inst.id,
-          outcome: "failure",
-          details: { step: failed, reason: cause, container_log_tail: logs.slice(-2000) },
-        });
-        this.d.log.warn("instance operation failed", {
-          instance: inst.name,
-          kind: how.kind,
-          step: failed,
-          error: cause,
-        });
-      },
-    ).finally(() => this.#busy.delete(inst.id));
+      (e) => this.#failed(backend, inst, actor, how, run, (e as Error).message),
+    ).catch((e) => this.d.log.error("instance operation clean-up failed", { instance: inst.name, error: String(e) }))
+      .finally(() => this.#busy.delete(inst.id));
+  }
+
+  /** Rolls back (creations) and records the failure; the operation is marked failed last, once all is consistent. */
+  async #failed(
+    backend: RuntimeBackend,
+    inst: InstanceSummary,
+    actor: AuditActor,
+    how: BringUp,
+    run: OperationRun,
+    cause: string,
+  ): Promise<void> {
+    const failed = run.op.steps.find((s) => s.state === "failed")?.label ?? "preparation";
+    const logs = await backend.logs(inst.name, 20).catch(() => "");
+    this.d.ssh.stop(inst.id, "operation failed");
+    let reason = `${how.rollback ? CREATION_FAILED : "Redeploy failed"} at "${failed}": ${cause}`;
+    if (how.rollback) {
+      await backend.remove(inst.name).catch((re) => reason += ` (clean-up failed too: ${(re as Error).message})`);
+    }
+    this.d.instances.setStatus(inst.id, "error", reason);
+    this.d.audit.record({
+      actor,
+      action: `instance.${how.kind === "resume" ? "create" : how.kind}`,
+      target: inst.name,
+      instanceId: inst.id,
+      outcome: "failure",
+      details: { step: failed, reason: cause, container_log_tail: logs.slice(-2000) },
+    });
+    this.d.log.warn("instance operation failed", { instance: inst.name, kind: how.kind, step: failed, error: cause });
+    run.fail(cause);
   }
 
   async #bringUp(backend: RuntimeBackend, inst: InstanceSummary, how: BringUp, run: OperationRun): Promise<void> {

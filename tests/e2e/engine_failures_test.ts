@@ -203,3 +203,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a missing image fails the creation at the container step with how to build it, and leaves nothing behind",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const service = await startPodman();
+    const tag = crypto.randomUUID().slice(0, 6);
+    const t = await testApp({}, [
+      ...builtinPlugins().filter((p) => p.name !== "docker"),
+      dockerPlugin({ socketPath: service.socketPath, network: `claworc-im-${tag}` }),
+    ]);
+    const backend = t.services.runtime.backend as DockerBackend;
+    try {
+      const admin = await t.setupAdmin();
+      const res = await t.request("POST", "/api/v1/instances", {
+        cookie: admin,
+        body: { display_name: `No image ${tag}`, image: `localhost/claworc-missing-${tag}:1` },
+      });
+      assert.equal(res.status, 201);
+      const { id, name } = await res.json();
+      await until(() => t.services.operations.latest(id)?.state === "failed", 30_000, "creation to fail");
+      const op = t.services.operations.latest(id)!;
+      assert.deepEqual(op.steps.map((s) => s.state), [
+        "done",
+        "failed",
+        "skipped",
+        "skipped",
+        "skipped",
+        "skipped",
+        "skipped",
+      ]);
+      assert.match(op.steps[1].error ?? "", /agent image is missing.*deno task build:agent/);
+      const row = t.services.instances.get(id);
+      assert.equal(row.status, "error");
+      assert.doesNotMatch(row.status_reason, /clean-up failed/);
+      assert.deepEqual((await backend.docker.listVolumes()).Volumes.filter((v) => v.Name.includes(name)), []);
+      assert.equal((await t.request("DELETE", `/api/v1/instances/${id}`, { cookie: admin })).status, 204);
+    } finally {
+      await t.close();
+      await service.stop();
+    }
+  },
+});
