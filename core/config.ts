@@ -36,6 +36,11 @@ export const CONFIG_VARIABLES = {
     help: "Docker (or Podman) API socket for the docker runtime backend; `none` turns the backend off.",
   },
   CLAWORC_AGENT_IMAGE: { default: "claworc-agent:latest", help: "Image new instances run (build it from agent/)." },
+  CLAWORC_DOCKER_SUBNET_POOL: {
+    default: "10.213.0.0/16",
+    help:
+      "IPv4 pool the docker backend carves each instance's network from (a /26 each; pick one your LAN does not use).",
+  },
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
@@ -66,6 +71,10 @@ const schema = z.object({
     "must be an absolute socket path or `none`",
   ),
   CLAWORC_AGENT_IMAGE: imageRef,
+  CLAWORC_DOCKER_SUBNET_POOL: z.string().trim().regex(
+    /^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(8|9|1\d|2[0-2])$/,
+    "must be a private IPv4 CIDR with room for /26 blocks, such as 10.213.0.0/16",
+  ),
 });
 
 /** The validated configuration every part of the control plane reads. */
@@ -86,6 +95,7 @@ export interface Config {
   /** Docker API socket, or null when the docker backend is turned off. */
   dockerSocket: string | null;
   agentImage: string;
+  dockerSubnetPool: string;
 }
 
 /** Invalid configuration: the message names the variable and what is wrong. */
@@ -126,5 +136,6 @@ export function loadConfig(env: (name: string) => string | undefined): Config {
     logLevel: v.CLAWORC_LOG_LEVEL,
     dockerSocket: v.CLAWORC_DOCKER_SOCKET === "none" ? null : v.CLAWORC_DOCKER_SOCKET,
     agentImage: v.CLAWORC_AGENT_IMAGE,
+    dockerSubnetPool: v.CLAWORC_DOCKER_SUBNET_POOL,
   };
 }

@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
 
 export type SqlValue = SQLInputValue;
@@ -8,6 +8,8 @@ export type Row = Record<string, SqlValue>;
 export class Database {
   readonly raw: DatabaseSync;
   #depth = 0;
+  /** Prepared statements by SQL text (preparing costs as much as running a small query). */
+  #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
     this.raw = new DatabaseSync(path);
@@ -19,18 +21,29 @@ export class Database {
 
   /** All rows of a query. */
   all<T = Row>(sql: string, ...params: SqlValue[]): T[] {
-    return this.raw.prepare(sql).all(...params) as T[];
+    return this.#prepare(sql).all(...params) as T[];
   }
 
   /** The first row of a query, or undefined. */
   get<T = Row>(sql: string, ...params: SqlValue[]): T | undefined {
-    return this.raw.prepare(sql).get(...params) as T | undefined;
+    return this.#prepare(sql).get(...params) as T | undefined;
   }
 
   /** Runs a statement; returns the changed row count and last insert id. */
   run(sql: string, ...params: SqlValue[]): { changes: number; lastId: number } {
-    const r = this.raw.prepare(sql).run(...params);
+    const r = this.#prepare(sql).run(...params);
     return { changes: Number(r.changes), lastId: Number(r.lastInsertRowid) };
+  }
+
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.raw.prepare(sql);
+      // Bounded: SQL built from a variable number of placeholders must not grow the cache forever.
+      if (this.#statements.size >= 500) this.#statements.clear();
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Runs `fn` in one transaction (nested calls join the outer one); rolls back if it throws. */
@@ -94,6 +107,7 @@ export class Database {
   }
 
   close(): void {
+    this.#statements.clear();
     if (this.raw.isOpen) this.raw.close();
   }
 }

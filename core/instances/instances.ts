@@ -61,11 +61,16 @@ export class Instances {
   /** Instances the user may see, in the admins' order: all for admins (with assignments), assigned ones for users. */
   listFor(user: Pick<SessionUser, "id" | "role">): InstanceSummary[] {
     if (user.role === "admin") {
-      return this.db.all<Row>(
-        `SELECT ${SELECT}, (SELECT group_concat(u.username, char(31)) FROM user_instances ui
-           JOIN users u ON u.id = ui.user_id WHERE ui.instance_id = i.id) AS assigned
-         FROM instances i ORDER BY i.sort_order, i.id`,
-      ).map(summary);
+      const assigned = new Map<number, string[]>();
+      for (
+        const a of this.db.all<{ instance_id: number; username: string }>(
+          "SELECT ui.instance_id, u.username FROM user_instances ui JOIN users u ON u.id = ui.user_id ORDER BY u.username",
+        )
+      ) {
+        assigned.set(a.instance_id, [...assigned.get(a.instance_id) ?? [], a.username]);
+      }
+      return this.db.all<Row>(`SELECT ${SELECT}, NULL AS assigned FROM instances i ORDER BY i.sort_order, i.id`)
+        .map((row) => ({ ...summary(row), assigned_users: assigned.get(row.id) ?? [] }));
     }
     return this.db.all<Row>(
       `SELECT ${SELECT}, NULL AS assigned FROM instances i

@@ -28,7 +28,7 @@ export function adoptEngineState(d: Deps, inst: InstanceSummary, state: RuntimeS
       return;
     case "stopped":
       d.ssh.stop(inst.id, "container stopped");
-      d.instances.setStatus(inst.id, "stopped");
+      d.instances.setStatus(inst.id, "stopped", state.reason ?? "");
       return;
     case "error":
       d.ssh.stop(inst.id, state.reason ?? "container failed");

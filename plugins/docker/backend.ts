@@ -14,6 +14,7 @@ import { copyVolume } from "./copy_volume.ts";
 import { translateEngineError } from "./errors.ts";
 import { watchEngineEvents } from "./events.ts";
 import { bytes, nanoCpus } from "./quantities.ts";
+import { formatCidr, formatIp, freeBlock, parseCidr } from "./subnets.ts";
 import { tarFiles } from "./tar.ts";
 
 /** Options of the Docker runtime backend. */
@@ -22,8 +23,19 @@ export interface DockerBackendOptions {
   socketPath: string;
   /** Prefix of each instance's own network (`<prefix>-<instance name>`). */
   network: string;
-  /** Capabilities kept (sshd and supervisord's user switching); everything else is dropped. */
+  /**
+   * Capabilities kept: sshd and supervisord's user switching, plus NET_ADMIN and SETPCAP that the
+   * agent's init uses once (its egress filter) and then drops from its bounding set before any
+   * service starts. Everything else is dropped.
+   */
   capabilities: string[];
+  /**
+   * IPv4 pool every instance network is carved from (one `/subnetPrefix` block each). Each instance
+   * refuses to send anything into the pool outside its own block, so instances cannot reach one
+   * another even when the engine's own isolation fails.
+   */
+  subnetPool: string;
+  subnetPrefix: number;
   pidsLimit: number;
   shmSizeBytes: number;
 }
@@ -31,9 +43,22 @@ export interface DockerBackendOptions {
 export const dockerDefaults: DockerBackendOptions = {
   socketPath: "/var/run/docker.sock",
   network: "claworc",
-  capabilities: ["CHOWN", "SETUID", "SETGID", "SYS_CHROOT", "NET_BIND_SERVICE", "KILL", "FOWNER", "DAC_OVERRIDE"],
+  capabilities: [
+    "CHOWN",
+    "SETUID",
+    "SETGID",
+    "SYS_CHROOT",
+    "NET_BIND_SERVICE",
+    "KILL",
+    "FOWNER",
+    "DAC_OVERRIDE",
+    "NET_ADMIN",
+    "SETPCAP",
+  ],
   pidsLimit: 4096,
   shmSizeBytes: 512 * 1024 * 1024,
+  subnetPool: "10.213.0.0/16",
+  subnetPrefix: 26,
 };
 
 export const LABEL = "managed-by";
@@ -93,7 +118,7 @@ export class DockerBackend implements RuntimeBackend {
   /** The hardened container on its own network, secrets copied in as files (never env or labels). */
   async createWorkload(spec: InstanceSpec): Promise<void> {
     await this.#engine(async () => {
-      const network = await this.#ensureNetwork(spec);
+      const { network, subnet } = await this.#ensureNetwork(spec);
       const binds = Object.keys(spec.volumes).map((suffix) =>
         `${this.volumeName(spec.name, suffix)}:${VOLUME_PATHS[suffix] ?? `/data/${suffix}`}`
       );
@@ -116,7 +141,8 @@ export class DockerBackend implements RuntimeBackend {
           NetworkMode: network,
         },
       });
-      await container.putArchive(await tarFiles(spec.files), { path: SECRETS_DIR });
+      const isolation = `pool=${this.options.subnetPool}\nsubnet=${subnet}\n`;
+      await container.putArchive(await tarFiles({ ...spec.files, isolation }), { path: SECRETS_DIR });
     });
   }
 
@@ -215,15 +241,49 @@ export class DockerBackend implements RuntimeBackend {
     return { [LABEL]: MANAGED, [ID_LABEL]: String(spec.id), [INSTANCE_LABEL]: spec.name };
   }
 
-  async #ensureNetwork(spec: InstanceSpec): Promise<string> {
+  /**
+   * The instance's own network, created when missing with a free block of the pool (a clash with a
+   * network made at the same moment elsewhere is retried with the next block).
+   */
+  async #ensureNetwork(spec: InstanceSpec): Promise<{ network: string; subnet: string }> {
     const name = this.networkOf(spec.name);
-    const nets = await this.docker.listNetworks({ filters: { name: [name] } });
-    if (!nets.some((n) => n.Name === name)) {
+    const subnetOf = (n: Docker.NetworkInspectInfo) => n.IPAM?.Config?.find((c) => c.Subnet)?.Subnet;
+    const pool = parseCidr(this.options.subnetPool);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const nets = await this.docker.listNetworks();
+      const existing = nets.find((n) => n.Name === name);
+      if (existing) {
+        const subnet = subnetOf(existing) ?? subnetOf(await this.docker.getNetwork(name).inspect());
+        if (subnet) return { network: name, subnet };
+        throw new AppError("ENGINE_ERROR", `Network ${name} exists without an IPv4 subnet; remove it and retry.`);
+      }
+      const used = nets.flatMap((n) => n.IPAM?.Config ?? []).flatMap((c) => {
+        try {
+          return c.Subnet ? [parseCidr(c.Subnet)] : [];
+        } catch {
+          return []; // IPv6 and other families cannot clash with the IPv4 pool
+        }
+      });
+      const block = freeBlock(pool, this.options.subnetPrefix, used, spec.id + attempt);
+      if (!block) {
+        throw new AppError("ENGINE_ERROR", `No free /${this.options.subnetPrefix} left in ${this.options.subnetPool}.`);
+      }
+      const subnet = formatCidr(block);
       // Docker isolates user-defined bridges from each other; Podman does with its "isolate" option.
       const Options: Record<string, string> = (await this.#isPodman()) ? { isolate: "true" } : {};
-      await this.docker.createNetwork({ Name: name, Labels: this.#labels(spec), Options });
+      try {
+        await this.docker.createNetwork({
+          Name: name,
+          Labels: this.#labels(spec),
+          Options,
+          IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: formatIp(block.base + 1) }] },
+        });
+        return { network: name, subnet };
+      } catch (e) {
+        if (!/subnet|overlap|already/i.test(String((e as { json?: { message?: string } }).json?.message ?? e))) throw e;
+      }
     }
-    return name;
+    throw new AppError("ENGINE_ERROR", `Could not find a free subnet for ${name} in ${this.options.subnetPool}.`);
   }
 
   #podman?: Promise<boolean>;
@@ -251,12 +311,19 @@ export class DockerBackend implements RuntimeBackend {
   }
 }
 
-/** The status a container's state means for an instance. */
-function stateOf(s: { Running: boolean; Restarting?: boolean; Status: string; ExitCode?: number }): RuntimeState {
+/**
+ * The status a container's state means for an instance. Like the reference, an exited container is
+ * `stopped` (a stop that outlasted its grace period exits 137 too); the reason keeps the exit code or
+ * the out-of-memory kill. Only a dead container is an `error`.
+ */
+function stateOf(
+  s: { Running: boolean; Restarting?: boolean; Status: string; ExitCode?: number; OOMKilled?: boolean; Dead?: boolean },
+): RuntimeState {
   if (s.Running) return { status: s.Restarting ? "restarting" : "running" };
   if (s.Status === "created") return { status: "creating" };
-  if (s.ExitCode) return { status: "error", reason: `exited with code ${s.ExitCode}` };
-  return { status: "stopped" };
+  if (s.Dead || s.Status === "dead") return { status: "error", reason: "the container is dead" };
+  if (s.OOMKilled) return { status: "stopped", reason: "killed: out of memory" };
+  return { status: "stopped", reason: s.ExitCode ? `exited with code ${s.ExitCode}` : undefined };
 }
 
 /** The exit code in a listing's status text ("Exited (137) 2 minutes ago"). */

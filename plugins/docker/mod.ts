@@ -18,7 +18,12 @@ export function dockerPlugin(options: Partial<DockerBackendOptions> = {}) {
         ctx.log.info("no container engine socket; the docker backend is off", { socket: socketPath });
         return;
       }
-      const backend = new DockerBackend({ ...dockerDefaults, ...options, socketPath });
+      const backend = new DockerBackend({
+        ...dockerDefaults,
+        subnetPool: ctx.config.dockerSubnetPool,
+        ...options,
+        socketPath,
+      });
       ctx.provideBackend(backend);
       ctx.healthCheck("engine", () => backend.available());
     },

@@ -153,12 +153,28 @@ Deno.test({
       const cloneToken = await t.services.secrets.decrypt(t.services.instances.gatewayToken(clone.id));
       assert.notEqual(cloneToken, token, "a clone gets its own gateway token");
 
-      // Isolation: neither instance reaches the other's sshd, desktop or gateway; each reaches its own.
+      // Isolation: neither instance reaches the other's sshd, desktop or gateway; each reaches its own. First
+      // tear down a container on another isolated network: on netavark 1.4 that deletes the engine's
+      // isolation jump, so what is checked below is the instance's own filter, not the engine's luck.
+      const scratch = `claworc-e2e-scratch-${tag}`;
+      await backend.docker.createNetwork({ Name: scratch, Options: { isolate: "true" } });
+      const helper = await backend.docker.createContainer({
+        Image: AGENT_IMAGE,
+        Entrypoint: ["/bin/true"],
+        HostConfig: { NetworkMode: scratch },
+      });
+      await helper.start();
+      await helper.wait();
+      await helper.remove({ force: true });
+      await backend.docker.getNetwork(scratch).remove();
       const ipOf = async (name: string) => (await backend.sshEndpoint(name)).host;
       const [ipA, ipB] = [await ipOf(created.name), await ipOf(clone.name)];
       assert.notEqual(ipA, ipB);
       assert.equal(await canConnect(t, id, "127.0.0.1", 22), true, "control: own sshd reachable");
       assert.equal(await canConnect(t, id, ipA, 22), true, "control: own address reachable");
+      const subnets = async (name: string) =>
+        JSON.stringify((await backend.docker.getNetwork(backend.networkOf(name)).inspect()).IPAM?.Config);
+      console.log(`isolation check: A ${ipA} ${await subnets(created.name)}, B ${ipB} ${await subnets(clone.name)}`);
       for (const port of [22, 3000, 18789]) {
         assert.equal(await canConnect(t, id, ipB, port), false, `A cannot reach B:${port}`);
         assert.equal(await canConnect(t, clone.id, ipA, port), false, `B cannot reach A:${port}`);

@@ -60,7 +60,10 @@ Deno.test({
       // Docker reports CapDrop ["ALL"], Podman the expanded list: check the kernel's bounding set instead.
       const bounding = BigInt("0x" + (await f.pool.exec(1, "awk '/CapBnd/ {print $2}' /proc/1/status")).stdout.trim());
       for (
-        const [cap, bit] of [["SYS_ADMIN", 21n], ["NET_ADMIN", 12n], ["SYS_PTRACE", 19n], ["SYS_MODULE", 16n]] as const
+        const [cap, bit] of [["SYS_ADMIN", 21n], ["NET_ADMIN", 12n], ["SYS_PTRACE", 19n], ["SYS_MODULE", 16n], [
+          "SETPCAP",
+          8n,
+        ]] as const
       ) {
         assert.equal((bounding >> bit) & 1n, 0n, `${cap} is dropped`);
       }
