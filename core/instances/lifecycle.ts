@@ -46,8 +46,8 @@ export interface LifecycleDeps {
 /** How an operation brings an instance up. */
 interface BringUp {
   kind: OperationKind;
-  /** Create (or ensure) volumes; with `cloneFrom`, copy that instance's data. */
-  volumes?: { cloneFrom?: string };
+  /** Create (or ensure) volumes; with `cloneFrom`, copy that instance's data (then call `copied`). */
+  volumes?: { cloneFrom?: string; copied?: () => void };
   /** (Re)create the container with fresh files and a newly pinned host key. */
   workload?: { gatewayToken: string; replace: boolean };
   /** On failure, remove everything the backend made (creation) rather than keep the volumes (redeploy). */
@@ -112,19 +112,22 @@ export class InstanceLifecycle {
       instanceId: instance.id,
       details: { source: source.name },
     });
+    // The source is held only while its volumes are copied.
     this.#busy.set(sourceId, "being cloned");
+    const release = () => this.#busy.delete(sourceId);
     const done = this.#operation(backend, instance, actor, {
       kind: "clone",
-      volumes: { cloneFrom: source.name },
+      volumes: { cloneFrom: source.name, copied: release },
       workload: { gatewayToken: newGatewayToken(), replace: false },
       rollback: true,
-    }).finally(() => this.#busy.delete(sourceId));
+    }).finally(release);
     return { instance, done };
   }
 
   /**
-   * Redeploy: recreates the container from `image` (or the same image, freshly resolved) over the
-   * same volumes, so workspace, OpenClaw state and browser profile survive.
+   * Redeploy: recreates the container from `image` (or the same tag, e.g. after a rebuild or a pull)
+   * over the same volumes, so workspace, OpenClaw state and browser profile survive. The image is
+   * used as the engine has it; pulling a newer one is the operator's step.
    */
   async redeploy(id: number, image: string | undefined, actor: AuditActor): Promise<{ done: Promise<void> }> {
     const backend = this.d.runtime.require();
@@ -337,7 +340,10 @@ export class InstanceLifecycle {
       files: {} as Record<string, string>,
       volumes: { home: "10Gi" },
     };
-    if (how.volumes) await run.step("volumes", () => backend.createVolumes(spec, how.volumes!.cloneFrom));
+    if (how.volumes) {
+      await run.step("volumes", () => backend.createVolumes(spec, how.volumes!.cloneFrom));
+      how.volumes.copied?.();
+    }
     if (how.workload) {
       const { gatewayToken, replace } = how.workload;
       await run.step("container", async () => {
