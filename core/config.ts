@@ -32,8 +32,9 @@ export const CONFIG_VARIABLES = {
   },
   CLAWORC_LOG_LEVEL: { default: "info", help: "`debug`, `info`, `warn` or `error`." },
   CLAWORC_DOCKER_SOCKET: {
-    default: "/var/run/docker.sock",
-    help: "Docker (or Podman) API socket for the docker runtime backend; `none` turns the backend off.",
+    default: "auto",
+    help:
+      "Docker (or Podman) API socket for the docker runtime backend. `auto`: DOCKER_HOST (unix://), then /var/run/docker.sock, then /run/podman/podman.sock, the first that answers; `none` turns the backend off.",
   },
   CLAWORC_AGENT_IMAGE: { default: "claworc-agent:latest", help: "Image new instances run (build it from agent/)." },
   CLAWORC_DOCKER_SUBNET_POOL: {
@@ -67,8 +68,8 @@ const schema = z.object({
   CLAWORC_TRUST_PROXY: bool,
   CLAWORC_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], "must be debug, info, warn or error"),
   CLAWORC_DOCKER_SOCKET: z.string().trim().min(1, "must not be empty").refine(
-    (v) => v === "none" || v.startsWith("/"),
-    "must be an absolute socket path or `none`",
+    (v) => v === "none" || v === "auto" || v.startsWith("/"),
+    "must be an absolute socket path, `auto` or `none`",
   ),
   CLAWORC_AGENT_IMAGE: imageRef,
   CLAWORC_DOCKER_SUBNET_POOL: z.string().trim().regex(
@@ -92,7 +93,7 @@ export interface Config {
   maxBodyBytes: number;
   trustProxy: boolean;
   logLevel: "debug" | "info" | "warn" | "error";
-  /** Docker API socket, or null when the docker backend is turned off. */
+  /** Docker API socket, `auto` (look for one), or null when the docker backend is turned off. */
   dockerSocket: string | null;
   agentImage: string;
   dockerSubnetPool: string;

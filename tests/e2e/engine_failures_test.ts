@@ -88,7 +88,8 @@ async function serveProcess(dataPath: string, socketPath: string) {
     env: {
       CLAWORC_DATA_PATH: dataPath,
       CLAWORC_PORT: String(port),
-      CLAWORC_DOCKER_SOCKET: socketPath,
+      // No CLAWORC_DOCKER_SOCKET: the engine is found through DOCKER_HOST (auto-detection).
+      DOCKER_HOST: `unix://${socketPath}`,
       CLAWORC_AGENT_IMAGE: AGENT_IMAGE,
       CLAWORC_LOG_LEVEL: "warn",
     },
