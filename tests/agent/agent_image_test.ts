@@ -89,6 +89,30 @@ Deno.test({
       );
       // The key may forward nowhere else (sshd's PermitOpen and the key's permitopen).
       await assert.rejects((await f.pool.connect(1)).forward("127.0.0.1", 9222), /SSH channel failed/);
+
+      // A crashed service is restarted by supervisord.
+      const pidOf = async () => (await f.pool.exec(1, "pgrep -o -f websockify || true")).stdout.trim();
+      const before = await pidOf();
+      assert.match(before, /^\d+$/);
+      await f.pool.exec(1, `kill -9 ${before}`);
+      await until(async () => /^\d+$/.test(await pidOf()) && await pidOf() !== before, 20_000, "websockify restarted");
+
+      // Links the agent plants in its home cannot aim the next start's root writes elsewhere.
+      await f.pool.exec(1, "rm -f ~/.npmrc && ln -s /etc/claworc-planted ~/.npmrc && mkdir -p ~/.config/chromium");
+      await f.pool.exec(1, "rm -rf ~/.local && ln -s /etc ~/.local");
+      f.pool.stop(1);
+      await container.restart({ t: 5 });
+      const again = Object.values((await container.inspect()).NetworkSettings.Networks ?? {})[0]?.IPAddress;
+      f.endpoints.set(1, { host: again!, port: 22, username: "agent", hostKey: hostKey.publicKey });
+      await until(async () => (await f.pool.reconnect(1, 1)).status === "ok", 30_000, "sshd back after restart")
+        .catch(async (e) => {
+          throw new Error(
+            `${e.message}; container log: ${String(await container!.logs({ stdout: true, stderr: true, tail: 30 }))}`,
+          );
+        });
+      const check = await f.pool.exec(1, "test -e /etc/claworc-planted && echo planted; stat -c %U /etc");
+      assert.equal(check.stdout.trim(), "root", "no file planted in /etc, and /etc still belongs to root");
+      assert.match((await f.pool.exec(1, "ls -l ~/.ssh/authorized_keys")).stdout, /^-rw------- .* agent agent /);
     } finally {
       await container?.remove({ force: true, v: true }).catch(() => {});
       await f.close();

@@ -5,7 +5,7 @@ import { dockerPlugin } from "../../plugins/docker/mod.ts";
 import type { DockerBackend } from "../../plugins/docker/backend.ts";
 import { AGENT_IMAGE, buildAgentImage } from "../../scripts/build_agent_image.ts";
 import { type TestApp, testApp } from "../_helpers/harness.ts";
-import { startPodman } from "../harness/podman.ts";
+import { podman, startPodman } from "../harness/podman.ts";
 import { until } from "../harness/pool.ts";
 import { readEvents } from "../harness/sse.ts";
 
@@ -58,6 +58,7 @@ Deno.test({
     const tag = crypto.randomUUID().slice(0, 6);
     const network = `claworc-e2e-${tag}`;
     const names: string[] = [];
+    const rebuilt = `localhost/claworc-agent:rebuilt-${tag}`;
     const t = await testApp(
       { CLAWORC_AGENT_IMAGE: AGENT_IMAGE },
       [
@@ -180,9 +181,22 @@ Deno.test({
         assert.equal(await canConnect(t, clone.id, ipA, port), false, `B cannot reach A:${port}`);
       }
 
-      // Redeploy keeps every volume (workspace and browser profile) and pins the new host key.
+      // Redeploy onto a rebuilt image keeps every volume (workspace, browser profile, installed packages)
+      // and pins the new host key.
+      const context = await Deno.makeTempDir({ prefix: "claworc-rebuilt-" });
+      await Deno.writeTextFile(`${context}/Containerfile`, `FROM ${AGENT_IMAGE}\nLABEL claworc.rebuilt="${tag}"\n`);
+      await podman(["build", "-q", "-t", rebuilt, context], service.env);
+      await Deno.remove(context, { recursive: true });
+      assert.equal((await t.services.ssh.exec(id, "npm config get prefix")).stdout.trim(), "/home/agent/.local");
+      await t.services.ssh.exec(
+        id,
+        "mkdir -p ~/.local/bin && printf '#!/bin/sh\\necho tool\\n' > ~/.local/bin/mytool && chmod +x ~/.local/bin/mytool",
+      );
       const pinBefore = t.services.hostKeys.get(id)?.host_key;
-      const redeploy = await t.request("POST", `/api/v1/instances/${id}/update-image`, { cookie: admin, body: {} });
+      const redeploy = await t.request("POST", `/api/v1/instances/${id}/update-image`, {
+        cookie: admin,
+        body: { image: rebuilt },
+      });
       assert.equal(redeploy.status, 202);
       assert.equal((await redeploy.json()).operation.kind, "redeploy");
       assert.equal(
@@ -196,6 +210,10 @@ Deno.test({
         (await t.services.ssh.exec(id, "cat ~/workspace/keep.txt ~/.config/chromium/claworc-marker")).stdout,
         "survives\nprofile\n",
       );
+      assert.equal((await t.services.ssh.exec(id, "bash -lc mytool")).stdout, "tool\n", "installed tools survive");
+      const redeployed = await backend.docker.getContainer(created.name).inspect();
+      assert.equal(redeployed.Config.Labels?.["claworc.rebuilt"], tag, "runs the rebuilt image");
+      assert.equal(t.services.instances.get(id).image, rebuilt);
 
       // Restart, then rename and resize (CPU/memory live where the engine allows).
       assert.deepEqual(await (await t.request("POST", `/api/v1/instances/${id}/restart`, { cookie: admin })).json(), {
@@ -277,6 +295,7 @@ Deno.test({
       }
     } finally {
       for (const name of names) await backend?.remove(name).catch(() => {});
+      await podman(["rmi", "-f", rebuilt], service.env).catch(() => {});
       await t.close();
       await service.stop();
     }
