@@ -41,6 +41,20 @@ export default function InstancesDashboard(
     deleted: (id) => setRows((rs) => rs.filter((r) => r.id !== id)),
   });
 
+  /** Moves a row up or down (admins); the server keeps the order for everyone. */
+  async function move(index: number, by: -1 | 1) {
+    const order = rows.map((r) => r.id);
+    const [id] = order.splice(index, 1);
+    order.splice(index + by, 0, id);
+    setMessage(null);
+    try {
+      await api("PUT", "/api/v1/instances/reorder", { instance_ids: order });
+      setRows((rs) => order.map((i) => rs.find((r) => r.id === i)!));
+    } catch (e) {
+      setMessage({ ok: false, text: errorText(e) });
+    }
+  }
+
   async function act(row: DashboardInstance, action: Action) {
     setBusy((b) => ({ ...b, [row.id]: action }));
     setMessage(null);
@@ -96,7 +110,7 @@ export default function InstancesDashboard(
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => {
+            {rows.map((r, index) => {
               const op = ops[r.id];
               const running = op?.state === "running" ? op.steps.find((s) => s.state === "running") : undefined;
               const off = !ready || Boolean(busy[r.id]) || r.status === "creating" || Boolean(running);
@@ -119,6 +133,30 @@ export default function InstancesDashboard(
                   )}
                   <td>
                     <div class="row wrap">
+                      {isAdmin && (
+                        <span class="row" data-testid="row-order">
+                          <button
+                            type="button"
+                            class="icon"
+                            disabled={!ready || index === 0}
+                            onClick={() => move(index, -1)}
+                            aria-label={`Move ${r.display_name} up`}
+                            data-testid="row-up"
+                          >
+                            ↑
+                          </button>
+                          <button
+                            type="button"
+                            class="icon"
+                            disabled={!ready || index === rows.length - 1}
+                            onClick={() => move(index, 1)}
+                            aria-label={`Move ${r.display_name} down`}
+                            data-testid="row-down"
+                          >
+                            ↓
+                          </button>
+                        </span>
+                      )}
                       {r.status === "running"
                         ? (
                           <>

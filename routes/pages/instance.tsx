@@ -9,6 +9,7 @@ import { eventForApi } from "../../core/ssh/events.ts";
 import { Island } from "../../core/ui/island.tsx";
 import SshPanel, { utcTime } from "../../islands/ssh_panel.tsx";
 import InstanceActions from "../../islands/instance_actions.tsx";
+import InstanceSettingsForm from "../../islands/instance_settings_form.tsx";
 import { framed } from "./frame.tsx";
 
 /** How many SSH events the page renders up front (the island shows at most this many). */
@@ -49,6 +50,21 @@ export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHo
               canDelete: c.get("user")?.role === "admin",
             }}
           />
+          {c.get("user")?.role === "admin" && (
+            <Island
+              name="instance_settings_form"
+              component={InstanceSettingsForm}
+              props={{
+                id,
+                current: {
+                  display_name: inst.display_name,
+                  cpu_limit: inst.cpu_limit,
+                  memory_limit: inst.memory_limit,
+                  vnc_resolution: inst.vnc_resolution,
+                },
+              }}
+            />
+          )}
           <nav class="tabs" aria-label="Instance" data-testid="instance-tabs">
             {tabs.map((t) => (
               <a

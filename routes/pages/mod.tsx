@@ -19,6 +19,38 @@ import { instancePageRoutes } from "./instance.tsx";
 import { framed } from "./frame.tsx";
 import { safeNext } from "../../islands/_safe_next.ts";
 
+/** The runtime backend, where it is, whether it answers, and containers no instance owns (admins). */
+function EngineSummary(
+  { engine }: { engine: { name: string; location?: string; up: boolean; orphans: { name: string }[] } | null },
+) {
+  if (!engine) {
+    return <p class="muted">No runtime backend: set CLAWORC_DOCKER_SOCKET (or start Docker or Podman) and restart.</p>;
+  }
+  const { name, location, up, orphans } = engine;
+  return (
+    <div class="stack">
+      <p>
+        <strong>{name}</strong> at <span class="mono">{location ?? "—"}</span>{" "}
+        <span class={`badge ${up ? "success" : "failure"}`} data-testid="engine-available">
+          {up ? "answering" : "not answering"}
+        </span>
+      </p>
+      {orphans.length > 0
+        ? (
+          <p data-testid="engine-orphans">
+            Containers labelled for Claworc with no instance (left untouched):{" "}
+            <span class="mono">{orphans.map((o) => o.name).join(", ")}</span>
+          </p>
+        )
+        : (
+          <p class="muted" data-testid="engine-orphans">
+            Every container labelled for Claworc belongs to an instance.
+          </p>
+        )}
+    </div>
+  );
+}
+
 /** The HTML pages of core: setup, login, dashboard, users, account, settings, plus plugin pages. */
 export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): void {
   const page = { kind: "page" as const, tags: ["pages"] };
@@ -148,8 +180,17 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
 
   root.add(
     { ...page, method: "GET", path: "/settings", permission: "admin", summary: "Settings page" },
-    (c) =>
-      framed(
+    async (c) => {
+      const backend = s.runtime.backend;
+      const engine = backend
+        ? {
+          name: backend.name,
+          location: backend.location,
+          up: await backend.available(),
+          orphans: s.lifecycle.orphans(),
+        }
+        : null;
+      return framed(
         c,
         host,
         "Settings",
@@ -166,6 +207,10 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
                 props={{ defaults: instanceDefaults() }}
               />
             </div>
+            <div class="card" data-testid="engine-card">
+              <h2>Container engine</h2>
+              <EngineSummary engine={engine} />
+            </div>
             <div class="card">
               <h2>SSH key</h2>
               <Island
@@ -176,7 +221,8 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
             </div>
           </section>
         ),
-      ),
+      );
+    },
   );
 
   instancePageRoutes(root, s, host);

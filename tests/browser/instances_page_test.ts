@@ -44,8 +44,9 @@ Deno.test({
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
 
-      // Settings: the defaults new instances get.
+      // Settings: the engine, and the defaults new instances get.
       await page.goto(`${server.url}/settings`);
+      await page.locator('[data-testid="engine-available"]', { hasText: "answering" }).waitFor();
       await page.waitForSelector('[data-island="instance_defaults_form"][data-hydrated="true"]');
       await page.fill('[data-testid="default_cpu_limit"]', "1");
       await page.click('[data-testid="save-defaults"]');
@@ -70,7 +71,25 @@ Deno.test({
       assert.match(await row.locator('[data-testid="instance-assigned"]').textContent() ?? "", /admins only/);
       await page.screenshot({ path: `${SHOTS}/11-dashboard-running.png`, fullPage: true });
 
-      // The instance page: header, tabs, live status, actions.
+      // Clone from the dashboard: a second row that becomes ready by itself; then put it first.
+      await row.locator('[data-testid="row-clone"]').click();
+      const copy = page.locator(`[data-testid="instance-row-bot-ui-bot-${tag}-copy"]`);
+      await copy.locator('[data-testid="instance-status"]', { hasText: /^running$/ }).waitFor({ timeout: 120_000 });
+      await copy.locator('[data-testid="row-up"]').click();
+      await page.locator("tbody tr").first().locator(`[data-testid="instance-link-bot-ui-bot-${tag}-copy"]`).waitFor();
+      await page.reload();
+      await page.waitForSelector('[data-island="instances_dashboard"][data-hydrated="true"]');
+      assert.equal(
+        await page.locator("tbody tr").first().getAttribute("data-testid"),
+        `instance-row-bot-ui-bot-${tag}-copy`,
+        "the order is kept by the server",
+      );
+      await page.screenshot({ path: `${SHOTS}/12-dashboard-clone-first.png`, fullPage: true });
+      await copy.locator('[data-testid="row-delete"]').click();
+      await copy.locator('[data-testid="row-delete-confirm"]').click();
+      await copy.waitFor({ state: "detached", timeout: 60_000 });
+
+      // The instance page: header, tabs, live status, actions, edit.
       await page.click(`[data-testid="instance-link-bot-ui-bot-${tag}"]`);
       await page.waitForURL(/\/instances\/\d+$/);
       await page.waitForSelector('[data-island="ssh_panel"][data-hydrated="true"]');
@@ -88,7 +107,14 @@ Deno.test({
       await page.locator('[data-testid="instance-current-status"]', { hasText: /^running$/ }).waitFor({
         timeout: 60_000,
       });
-      await page.screenshot({ path: `${SHOTS}/12-instance-page.png`, fullPage: true });
+      await page.click('[data-testid="instance-edit"]');
+      await page.fill('[data-testid="edit-display_name"]', `Renamed ${tag}`);
+      await page.fill('[data-testid="edit-cpu_limit"]', "1500m");
+      await page.click('[data-testid="edit-save"]');
+      await page.locator('[data-testid="edit-message"]', { hasText: /^Saved/ }).waitFor();
+      assert.equal(server.services.instances.findByName(`bot-ui-bot-${tag}`)?.display_name, `Renamed ${tag}`);
+      assert.equal(server.services.instances.findByName(`bot-ui-bot-${tag}`)?.cpu_limit, "1500m");
+      await page.screenshot({ path: `${SHOTS}/13-instance-page.png`, fullPage: true });
 
       // Delete from the dashboard, after confirming.
       await page.goto(`${server.url}/`);
@@ -101,6 +127,7 @@ Deno.test({
       await browser.close();
       const backend = server.services.runtime.backend as DockerBackend | null;
       await backend?.remove(`bot-ui-bot-${tag}`).catch(() => {});
+      await backend?.remove(`bot-ui-bot-${tag}-copy`).catch(() => {});
       await backend?.docker.getNetwork(network).remove().catch(() => {});
       await server.close();
       await podman.stop();
