@@ -74,6 +74,9 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
   const operations = new Operations(live, clock);
   const runtime = new RuntimeRef();
   const sshEvents = new SshEvents(db, clock);
+  sshEvents.subscribe((e) =>
+    live.publish({ type: "ssh", instance_id: e.instance_id, event: e.type, state: e.to_state })
+  );
   const hostKeys = new HostKeyPins(db);
   const ssh = new SshPool({
     clock,

@@ -29,8 +29,16 @@ export interface LiveOperation {
   error: string | null;
 }
 
+/** Something happened to an instance's SSH connection. */
+export interface LiveSsh {
+  instance_id: number;
+  event: string;
+  state: string | null;
+}
+
 export interface LiveHandlers {
   instance?(i: LiveInstance): void;
+  ssh?(e: LiveSsh): void;
   operation?(op: LiveOperation): void;
   deleted?(id: number): void;
 }
@@ -50,6 +58,7 @@ export function useLiveEvents(handlers: LiveHandlers, deps: unknown[] = []): voi
       });
     on<LiveInstance>("instance", handlers.instance);
     on<LiveOperation>("operation", handlers.operation);
+    on<LiveSsh>("ssh", handlers.ssh);
     on<{ id: number }>("instance_deleted", (v) => handlers.deleted?.(v.id));
     return () => source.close();
   }, deps);

@@ -6,7 +6,9 @@ import type { Operation } from "./operations.ts";
 export type LiveEvent =
   | { type: "instance"; instance: InstanceSummary }
   | { type: "instance_deleted"; id: number }
-  | { type: "operation"; operation: Operation };
+  | { type: "operation"; operation: Operation }
+  /** Something happened to an instance's SSH connection (state change, probe failure, ...). */
+  | { type: "ssh"; instance_id: number; event: string; state: string | null };
 
 export type LiveBus = EventBus<LiveEvent>;
 
@@ -14,5 +16,6 @@ export type LiveBus = EventBus<LiveEvent>;
 export function instanceIdOf(event: LiveEvent): number {
   if (event.type === "instance") return event.instance.id;
   if (event.type === "operation") return event.operation.instance_id;
+  if (event.type === "ssh") return event.instance_id;
   return event.id;
 }

@@ -71,5 +71,6 @@ function eventBody(event: LiveEvent) {
     return { id, name, display_name, status, status_reason, cpu_limit, memory_limit, updated_at };
   }
   if (event.type === "operation") return event.operation;
+  if (event.type === "ssh") return { instance_id: event.instance_id, event: event.event, state: event.state };
   return { id: event.id };
 }

@@ -75,6 +75,8 @@ Deno.test("the event stream pushes each user only the instances they may see", a
     const adminEvents = readEvents(await t.request("GET", "/api/v1/events", { cookie: admin }));
     await until(() => userEvents.text().includes("event: ready") && adminEvents.text().includes("event: ready"));
 
+    t.services.sshEvents.record(other.id, "health_check_failed", { layer: "command" });
+    t.services.sshEvents.record(mine.id, "state_change", {}, { from: "disconnected", to: "connecting" });
     t.services.instances.setStatus(other.id, "error", "secret reason of another instance");
     t.services.instances.setStatus(mine.id, "running");
     t.services.instances.delete(other.id);
@@ -82,6 +84,13 @@ Deno.test("the event stream pushes each user only the instances they may see", a
     await until(() => adminEvents.text().includes(`"id":${mine.id}}`), 2_000, "admin sees the last deletion");
     await until(() => userEvents.text().includes(`event: instance_deleted\ndata: {"id":${mine.id}}`), 2_000);
     assert.match(userEvents.text(), new RegExp(`"id":${mine.id},[^}]*"status":"running"`));
+    assert.ok(
+      userEvents.text().includes(
+        `event: ssh\ndata: {"instance_id":${mine.id},"event":"state_change","state":"connecting"}`,
+      ),
+      "SSH changes of an assigned instance are pushed",
+    );
+    assert.ok(!userEvents.text().includes(`"instance_id":${other.id}`), "not those of another");
     assert.doesNotMatch(userEvents.text(), /bot-other|secret reason/, "nothing about an unassigned instance");
     assert.ok(!userEvents.text().includes(`data: {"id":${other.id}}`), "not even its deletion");
     assert.match(adminEvents.text(), /secret reason of another instance/);
