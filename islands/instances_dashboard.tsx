@@ -11,6 +11,8 @@ export interface DashboardInstance {
   cpu_limit: string;
   memory_limit: string;
   assigned_users: string[];
+  /** The SSH connection's state (connected, reconnecting, ...), pushed live. */
+  ssh_state?: string;
 }
 
 type Action = "start" | "stop" | "restart" | "clone" | "delete";
@@ -21,11 +23,18 @@ type Action = "start" | "stop" | "restart" | "clone" | "delete";
  * confirmation) and the assignments column for admins.
  */
 export default function InstancesDashboard(
-  { instances, isAdmin }: { instances: DashboardInstance[]; isAdmin: boolean },
+  { instances, isAdmin, operations = [] }: {
+    instances: DashboardInstance[];
+    isAdmin: boolean;
+    /** Operations running when the page was rendered; later ones arrive pushed. */
+    operations?: LiveOperation[];
+  },
 ) {
   const ready = useHydrated();
   const [rows, setRows] = useState(instances);
-  const [ops, setOps] = useState<Record<number, LiveOperation>>({});
+  const [ops, setOps] = useState<Record<number, LiveOperation>>(
+    Object.fromEntries(operations.map((op) => [op.instance_id, op])),
+  );
   const [busy, setBusy] = useState<Record<number, Action>>({});
   const [confirm, setConfirm] = useState<number | null>(null);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -38,6 +47,7 @@ export default function InstancesDashboard(
         return [...rs, { assigned_users: [], ...i }];
       }),
     operation: (op) => setOps((o) => ({ ...o, [op.instance_id]: op })),
+    ssh: (e) => e.state && setRows((rs) => rs.map((r) => (r.id === e.instance_id ? { ...r, ssh_state: e.state! } : r))),
     deleted: (id) => setRows((rs) => rs.filter((r) => r.id !== id)),
   });
 
@@ -104,6 +114,7 @@ export default function InstancesDashboard(
             <tr>
               <th>Name</th>
               <th>Status</th>
+              <th>SSH</th>
               <th>Resources</th>
               {isAdmin && <th>Assigned to</th>}
               <th>Actions</th>
@@ -124,6 +135,11 @@ export default function InstancesDashboard(
                     <span class={`badge instance-${r.status}`} data-testid="instance-status">{r.status}</span>
                     {running && <span class="muted step-now" data-testid="instance-step">{running.label}…</span>}
                     {r.status_reason && <p class="hint" data-testid="instance-reason">{r.status_reason}</p>}
+                  </td>
+                  <td>
+                    <span class={`badge ssh-${r.ssh_state ?? "disconnected"}`} data-testid="instance-ssh">
+                      {r.ssh_state ?? "disconnected"}
+                    </span>
                   </td>
                   <td class="muted">{r.cpu_limit && `${r.cpu_limit} CPU · ${r.memory_limit}`}</td>
                   {isAdmin && (

@@ -113,6 +113,7 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
         cpu_limit: i.cpu_limit,
         memory_limit: i.memory_limit,
         assigned_users: i.assigned_users,
+        ssh_state: s.ssh.status(i.id).state,
       }));
       const isAdmin = user.role === "admin";
       return framed(
@@ -130,7 +131,18 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
                 />
               </div>
             )}
-            <Island name="instances_dashboard" component={InstancesDashboard} props={{ instances, isAdmin }} />
+            <Island
+              name="instances_dashboard"
+              component={InstancesDashboard}
+              props={{
+                instances,
+                isAdmin,
+                operations: instances.flatMap((i) => {
+                  const op = s.operations.latest(i.id);
+                  return op?.state === "running" ? [op] : [];
+                }),
+              }}
+            />
           </section>
         ),
       );

@@ -68,6 +68,7 @@ Deno.test({
       const row = page.locator(`[data-testid="instance-row-bot-ui-bot-${tag}"]`);
       await row.locator('[data-testid="instance-status"]', { hasText: /^running$/ }).waitFor();
       assert.match(await row.textContent() ?? "", /1 CPU · 3Gi/);
+      await row.locator('[data-testid="instance-ssh"]', { hasText: /^connected$/ }).waitFor();
       assert.match(await row.locator('[data-testid="instance-assigned"]').textContent() ?? "", /admins only/);
       await page.screenshot({ path: `${SHOTS}/11-dashboard-running.png`, fullPage: true });
 
@@ -85,6 +86,8 @@ Deno.test({
         "the order is kept by the server",
       );
       await page.screenshot({ path: `${SHOTS}/12-dashboard-clone-first.png`, fullPage: true });
+      // Ready once its operation ends (the gateway comes up after SSH): then it may be deleted.
+      await copy.locator('[data-testid="instance-step"]').waitFor({ state: "detached", timeout: 120_000 });
       await copy.locator('[data-testid="row-delete"]').click();
       await copy.locator('[data-testid="row-delete-confirm"]').click();
       await copy.waitFor({ state: "detached", timeout: 60_000 });
