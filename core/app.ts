@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { matchedRoutes } from "hono/route";
 import { AppError } from "./errors.ts";
 import type { AppEnv } from "./http/env.ts";
 import { errorHandler, type ErrorPage, errorResponse, notFoundHandler } from "./http/error_handler.ts";
@@ -8,6 +9,8 @@ import { Router, RouteRegistry } from "./http/router.ts";
 import { securityHeaders } from "./http/security_headers.ts";
 import { clientIp } from "./http/client_ip.ts";
 import { readSessionCookie } from "./http/session_cookie.ts";
+import { bearerMatches } from "./http/bearer.ts";
+import { countRequests } from "./http/request_metrics.ts";
 import { PluginHost } from "./plugins/host.ts";
 import type { Plugin } from "./plugins/contract.ts";
 import type { CoreServices } from "./services.ts";
@@ -43,20 +46,24 @@ export async function createApp(services: CoreServices, parts: AppParts): Promis
     const token = readSessionCookie(c);
     c.set("sessionToken", token);
     c.set("user", token ? sessions.resolve(token) : undefined);
+    c.set("metricsToken", bearerMatches(c.req.header("authorization"), config.metricsToken));
     await next();
   });
+  app.use(countRequests(services.requestCounts));
   app.use(originCheck(config.allowedOrigins));
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) =>
-        errorResponse(
-          c as never,
-          new AppError("PAYLOAD_TOO_LARGE", `The request body is larger than ${config.maxBodyBytes} bytes.`),
-        ),
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: config.maxBodyBytes,
+    onError: (c) =>
+      errorResponse(
+        c as never,
+        new AppError("PAYLOAD_TOO_LARGE", `The request body is larger than ${config.maxBodyBytes} bytes.`),
+      ),
+  });
+  // Every API body is capped, except on routes that stream their body under their own cap (uploads).
+  app.use("/api/*", function limitBody(c, next) {
+    const raw = matchedRoutes(c).some((r) => registry.find(r.method, r.path)?.rawBody);
+    return raw ? next() : jsonBodyLimit(c, next);
+  });
   const root = new Router(app, registry, (user, id) => users.canAccessInstance(user, id));
   const host = new PluginHost(services, root.scope("/api/v1"));
   const errorPage = parts.errorPage(host);

@@ -37,6 +37,11 @@ export const CONFIG_VARIABLES = {
       "Docker (or Podman) API socket for the docker runtime backend. `auto`: DOCKER_HOST (unix://), then /var/run/docker.sock, then /run/podman/podman.sock, the first that answers; `none` turns the backend off.",
   },
   CLAWORC_AGENT_IMAGE: { default: "claworc-agent:latest", help: "Image new instances run (build it from agent/)." },
+  CLAWORC_METRICS_TOKEN: {
+    default: "",
+    help:
+      "Bearer token a Prometheus scraper sends to GET /metrics (at least 32 characters); admins may always read it.",
+  },
   CLAWORC_DOCKER_SUBNET_POOL: {
     default: "10.213.0.0/16",
     help:
@@ -72,6 +77,7 @@ const schema = z.object({
     "must be an absolute socket path, `auto` or `none`",
   ),
   CLAWORC_AGENT_IMAGE: imageRef,
+  CLAWORC_METRICS_TOKEN: z.string().trim().refine((v) => v === "" || v.length >= 32, "must be at least 32 characters"),
   CLAWORC_DOCKER_SUBNET_POOL: z.string().trim().regex(
     /^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(8|9|1\d|2[0-2])$/,
     "must be a private IPv4 CIDR with room for /26 blocks, such as 10.213.0.0/16",
@@ -97,6 +103,8 @@ export interface Config {
   dockerSocket: string | null;
   agentImage: string;
   dockerSubnetPool: string;
+  /** Bearer token for GET /metrics, or null (admins only). */
+  metricsToken: string | null;
 }
 
 /** Invalid configuration: the message names the variable and what is wrong. */
@@ -138,5 +146,6 @@ export function loadConfig(env: (name: string) => string | undefined): Config {
     dockerSocket: v.CLAWORC_DOCKER_SOCKET === "none" ? null : v.CLAWORC_DOCKER_SOCKET,
     agentImage: v.CLAWORC_AGENT_IMAGE,
     dockerSubnetPool: v.CLAWORC_DOCKER_SUBNET_POOL,
+    metricsToken: v.CLAWORC_METRICS_TOKEN || null,
   };
 }

@@ -20,6 +20,7 @@ import { InstanceLifecycle } from "./instances/lifecycle.ts";
 import { EventBus } from "./events/bus.ts";
 import type { LiveBus } from "./instances/live_events.ts";
 import { Operations } from "./instances/operations.ts";
+import type { RequestCounts } from "./http/request_metrics.ts";
 import { sshDefaults, type SshOptions } from "./ssh/options.ts";
 
 /** The shared services core builds once and hands to routes and (as declared) to plugins. */
@@ -46,6 +47,10 @@ export interface CoreServices {
   ssh: SshPool;
   keyRotation: KeyRotation;
   lifecycle: InstanceLifecycle;
+  /** Answered HTTP requests by method and status class (for GET /metrics). */
+  requestCounts: RequestCounts;
+  /** SSH events by type since start (for GET /metrics). */
+  sshEventCounts: Map<string, number>;
 }
 
 /** What `createServices` needs besides configuration and storage. */
@@ -74,9 +79,11 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
   const operations = new Operations(live, clock);
   const runtime = new RuntimeRef();
   const sshEvents = new SshEvents(db, clock);
-  sshEvents.subscribe((e) =>
-    live.publish({ type: "ssh", instance_id: e.instance_id, event: e.type, state: e.to_state })
-  );
+  const sshEventCounts = new Map<string, number>();
+  sshEvents.subscribe((e) => {
+    sshEventCounts.set(e.type, (sshEventCounts.get(e.type) ?? 0) + 1);
+    live.publish({ type: "ssh", instance_id: e.instance_id, event: e.type, state: e.to_state });
+  });
   const hostKeys = new HostKeyPins(db);
   const ssh = new SshPool({
     clock,
@@ -110,6 +117,8 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     hostKeys,
     ssh,
     keyRotation: new KeyRotation({ db, pool: ssh, keys: sshKeys, instances, events: sshEvents, audit }),
+    requestCounts: new Map(),
+    sshEventCounts,
     lifecycle: new InstanceLifecycle({
       instances,
       runtime,

@@ -1,8 +1,10 @@
 import type { Plugin } from "../core/mod.ts";
 import { auditPlugin } from "./audit/mod.tsx";
 import { dockerPlugin } from "./docker/mod.ts";
+import { filesPlugin } from "./files/mod.tsx";
+import { logsPlugin } from "./logs/mod.tsx";
 
 /** The built-in plugins, in load order. Add a plugin here to ship it. */
 export function builtinPlugins(): Plugin[] {
-  return [auditPlugin(), dockerPlugin()];
+  return [auditPlugin(), dockerPlugin(), filesPlugin(), logsPlugin()];
 }

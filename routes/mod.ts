@@ -4,6 +4,7 @@ import type { CoreServices } from "../core/services.ts";
 import { authRoutes } from "./api/auth.ts";
 import { instanceRoutes } from "./api/instances.ts";
 import { eventRoutes } from "./api/events.ts";
+import { metricsRoutes } from "./api/metrics.ts";
 import { settingsRoutes } from "./api/settings.ts";
 import { sshRoutes } from "./api/ssh.ts";
 import { systemRoutes } from "./api/system.ts";
@@ -21,6 +22,7 @@ export function coreRoutes(root: Router, s: CoreServices, host: PluginHost): voi
   settingsRoutes(api, s);
   sshRoutes(api, s);
   systemRoutes(root, s, host);
+  metricsRoutes(root, s);
   staticRoutes(root);
   pageRoutes(root, s, host);
 }

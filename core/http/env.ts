@@ -10,6 +10,8 @@ export interface RequestVariables {
   user: SessionUser | undefined;
   sessionToken: string | undefined;
   clientIp: string;
+  /** The request carried the configured metrics token (`Authorization: Bearer ...`). */
+  metricsToken: boolean;
 }
 
 /** The Hono environment every core and plugin route uses. */

@@ -7,10 +7,10 @@ import type { AppEnv } from "./env.ts";
 /** Renders an error as an HTML page (for page requests). */
 export type ErrorPage = (c: Context<AppEnv>, err: AppError) => Response | Promise<Response>;
 
-/** Page requests (GET outside /api and /static) get HTML error pages; everything else gets JSON. */
+/** Page requests (GET outside /api, /static and /metrics) get HTML error pages; everything else gets JSON. */
 function wantsHtml(c: Context<AppEnv>): boolean {
   const path = c.req.path;
-  return c.req.method === "GET" && !path.startsWith("/api/") && !path.startsWith("/static/");
+  return c.req.method === "GET" && !path.startsWith("/api/") && !path.startsWith("/static/") && path !== "/metrics";
 }
 
 /** Turns every thrown error into `{detail, code}` (or an HTML page); unexpected ones are logged, never leaked. */

@@ -8,10 +8,11 @@ import type { SessionUser } from "../auth/sessions.ts";
  * - `authenticated`: any signed-in user.
  * - `instance`: a signed-in user assigned to the instance in the `:id` path parameter, or an admin.
  * - `admin`: admins only.
+ * - `metrics`: admins, or a scraper presenting the configured metrics token.
  */
-export type Permission = "public" | "authenticated" | "instance" | "admin";
+export type Permission = "public" | "authenticated" | "instance" | "admin" | "metrics";
 
-export const PERMISSIONS: readonly Permission[] = ["public", "authenticated", "instance", "admin"];
+export const PERMISSIONS: readonly Permission[] = ["public", "authenticated", "instance", "admin", "metrics"];
 
 /** Answers "may this user touch that instance?" (admins: always; users: when assigned). */
 export type InstanceAccess = (user: SessionUser, instanceId: number) => boolean;
@@ -22,11 +23,12 @@ export function authorize(
   user: SessionUser | undefined,
   params: Record<string, string>,
   canAccess: InstanceAccess,
+  metricsToken = false,
 ): void {
-  if (permission === "public") return;
+  if (permission === "public" || (permission === "metrics" && metricsToken)) return;
   if (!user) throw new AppError("UNAUTHENTICATED", "Sign in to continue.");
   if (permission === "authenticated") return;
-  if (permission === "admin") {
+  if (permission === "admin" || permission === "metrics") {
     if (user.role !== "admin") throw new AppError("FORBIDDEN", "This action needs the admin role.");
     return;
   }

@@ -22,6 +22,8 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
   query?: Q;
   /** Response status on success, for the docs (default 200). */
   status?: number;
+  /** The handler streams the raw body under its own size cap (uploads); the global JSON body cap skips it. */
+  rawBody?: boolean;
   tags?: string[];
 }
 
@@ -83,7 +85,7 @@ export class Router {
       if (spec.kind === "page" && !user && spec.permission !== "public") {
         return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 302);
       }
-      authorize(spec.permission, user, c.req.param() as Record<string, string>, canAccess);
+      authorize(spec.permission, user, c.req.param() as Record<string, string>, canAccess, c.get("metricsToken"));
       const body = spec.body ? validate(spec.body, await readJson(c.req.raw), "body") : undefined;
       const query = spec.query ? validate(spec.query, c.req.query(), "query") : undefined;
       return await handler(c, { body, query, user: user as SessionUser } as RouteInput<Infer<B>, Infer<Q>>);

@@ -12,6 +12,18 @@ const EXPECTED: Record<string, Permission> = {
   "GET /api/v1/audit-logs": "admin",
   "GET /api/v1/audit-logs/actions": "admin",
   "GET /audit": "admin",
+  // plugins/files
+  "GET /api/v1/instances/:id/files/browse": "instance",
+  "GET /api/v1/instances/:id/files/read": "instance",
+  "GET /api/v1/instances/:id/files/download": "instance",
+  "POST /api/v1/instances/:id/files/create": "instance",
+  "POST /api/v1/instances/:id/files/mkdir": "instance",
+  "DELETE /api/v1/instances/:id/files": "instance",
+  "POST /api/v1/instances/:id/files/rename": "instance",
+  "POST /api/v1/instances/:id/files/upload": "instance",
+  // plugins/logs
+  "GET /api/v1/instances/:id/logs/types": "instance",
+  "GET /api/v1/instances/:id/logs": "instance",
   // routes/api/auth.ts
   "GET /api/v1/auth/setup-required": "public",
   "POST /api/v1/auth/setup": "public",
@@ -57,6 +69,7 @@ const EXPECTED: Record<string, Permission> = {
   "GET /health": "public",
   "GET /api/v1/openapi.json": "public",
   "GET /api/v1/engine": "admin",
+  "GET /metrics": "metrics",
   // routes/static.ts
   "GET /static/*": "public",
   // routes/pages/mod.tsx
@@ -151,6 +164,9 @@ const SAMPLE_BODIES: Record<string, (caller: Caller) => unknown> = {
   "POST /api/v1/instances": () => ({ display_name: "Matrix bot" }),
   "PUT /api/v1/instances/:id/allowed-source-ips": () => ({ allowed_source_ips: [] }),
   "PUT /api/v1/instances/reorder": () => ({ instance_ids: [1] }),
+  "POST /api/v1/instances/:id/files/create": () => ({ path: "/home/agent/matrix.txt", content: "x" }),
+  "POST /api/v1/instances/:id/files/mkdir": () => ({ path: "/home/agent/matrix" }),
+  "POST /api/v1/instances/:id/files/rename": () => ({ old_path: "/home/agent/a", new_path: "/home/agent/b" }),
   "PUT /api/v1/instances/:id": () => ({ display_name: "A" }),
   "POST /api/v1/instances/:id/update-image": () => ({}),
 };
@@ -165,6 +181,7 @@ function expectedOutcome(route: RouteInfo, caller: Caller): Outcome {
     case "authenticated":
       return "allowed";
     case "admin":
+    case "metrics":
       return caller === "admin" ? "allowed" : "403";
     case "instance":
       return caller === "user" ? "403" : "allowed";

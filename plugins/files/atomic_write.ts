@@ -1,0 +1,89 @@
+import type { Buffer } from "node:buffer";
+import { AppError } from "../../core/mod.ts";
+import { baseName, joinPath, parentOf } from "./paths.ts";
+import type { RemoteFs } from "./remote_fs.ts";
+
+/** How `writeAtomic` writes. */
+export interface WriteOptions {
+  /** Bytes per SFTP write and how many writes may be in flight. */
+  chunk: number;
+  inflight: number;
+  /** Refuse (413) once more than this many bytes arrived; the temp file is removed. */
+  maxBytes: number;
+  /** Permission bits of a new file (an existing file keeps its own). */
+  mode?: number;
+}
+
+/** A temp name beside the target, hidden, unique, and recognisable as ours. */
+function tempPathFor(path: string): string {
+  const tag = crypto.getRandomValues(new Uint8Array(6)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
+  const name = `.${baseName(path).slice(0, 200)}.claworc-${tag}.tmp`;
+  return joinPath(parentOf(path), name);
+}
+
+/** Keeps up to `inflight` writes outstanding; the first failure is thrown by the next call. */
+class PipelinedWriter {
+  #pending = new Set<Promise<void>>();
+  #error: unknown;
+
+  constructor(private readonly fs: RemoteFs, private readonly handle: Buffer, private readonly inflight: number) {}
+
+  async write(data: Uint8Array, position: number): Promise<void> {
+    while (this.#pending.size >= this.inflight) await Promise.race(this.#pending);
+    if (this.#error) throw this.#error;
+    const p: Promise<void> = this.fs.write(this.handle, data, position)
+      .catch((err) => void (this.#error ??= err))
+      .finally(() => this.#pending.delete(p));
+    this.#pending.add(p);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.#pending);
+    if (this.#error) throw this.#error;
+  }
+}
+
+/**
+ * Writes `source` to `path` on the instance atomically: into a new temp file in the same folder
+ * (exclusive create), flushed, given the old file's mode, then renamed over `path` with POSIX
+ * rename. Until that rename nothing at `path` changes; on any failure the temp file is removed and
+ * the old content stays. Returns the bytes written.
+ */
+export async function writeAtomic(
+  fs: RemoteFs,
+  path: string,
+  source: AsyncIterable<Uint8Array>,
+  opts: WriteOptions,
+): Promise<number> {
+  const existing = await fs.lstatOrNull(path);
+  if (existing?.isDirectory()) throw new AppError("CONFLICT", `"${baseName(path)}" is a folder.`);
+  const mode = existing ? existing.mode & 0o7777 : opts.mode ?? 0o644;
+  const temp = tempPathFor(path);
+  const handle = await fs.open(temp, "wx", 0o600);
+  let open = true;
+  let size = 0;
+  try {
+    const writer = new PipelinedWriter(fs, handle, opts.inflight);
+    for await (const data of source) {
+      for (let at = 0; at < data.length; at += opts.chunk) {
+        const piece = data.subarray(at, Math.min(data.length, at + opts.chunk));
+        if (size + piece.length > opts.maxBytes) {
+          throw new AppError("PAYLOAD_TOO_LARGE", `The content is larger than ${opts.maxBytes} bytes.`);
+        }
+        await writer.write(piece, size);
+        size += piece.length;
+      }
+    }
+    await writer.flush();
+    await fs.fsync(handle);
+    await fs.fchmod(handle, mode);
+    open = false;
+    await fs.close(handle);
+    await fs.replace(temp, path);
+    return size;
+  } catch (err) {
+    if (open) await fs.close(handle).catch(() => {});
+    await fs.unlink(temp).catch(() => {});
+    throw err;
+  }
+}

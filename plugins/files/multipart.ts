@@ -1,0 +1,125 @@
+import { AppError } from "../../core/mod.ts";
+
+/** One part of a multipart/form-data body; `body` must be read to its end before asking for the next part. */
+export interface Part {
+  /** The form field name. */
+  name: string;
+  /** The file name the browser sent, or null for a plain field. */
+  filename: string | null;
+  body: AsyncGenerator<Uint8Array>;
+}
+
+const enc = new TextEncoder();
+const CRLFCRLF = enc.encode("\r\n\r\n");
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/** The boundary of a `multipart/form-data` content type, or null. */
+export function boundaryOf(contentType: string | null | undefined): string | null {
+  if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) return null;
+  const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
+  return m ? (m[1] ?? m[2]) : null;
+}
+
+/** Index of `needle` in `hay` from `from`, or -1. */
+function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
+  const first = needle[0];
+  const last = hay.length - needle.length;
+  for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < needle.length && hay[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** `name` and `filename` from a part's Content-Disposition (quoted, unquoted or RFC 8187 `filename*`). */
+function disposition(headers: string): { name: string; filename: string | null } {
+  const line = headers.split("\r\n").find((l) => /^content-disposition\s*:/i.test(l)) ?? "";
+  const param = (key: string) => {
+    const m = new RegExp(`;\\s*${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`, "i").exec(line);
+    return m ? (m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]) : null;
+  };
+  const star = param("filename\\*");
+  let filename = param("filename");
+  if (star) {
+    const m = /^utf-8''(.*)$/i.exec(star);
+    if (m) filename = decodeURIComponent(m[1]);
+  } else if (filename !== null) {
+    // Browsers escape these three as the HTML standard says; everything else arrives as raw UTF-8.
+    filename = filename.replace(/%22/g, '"').replace(/%0D/gi, "\r").replace(/%0A/gi, "\n");
+  }
+  return { name: param("name") ?? "", filename };
+}
+
+function malformed(why: string): AppError {
+  return new AppError("VALIDATION_FAILED", `Invalid multipart body: ${why}.`);
+}
+
+/**
+ * Parses a multipart/form-data stream part by part without buffering a part's content: only the
+ * bytes that might be the start of the next boundary are held back. Pulls from `stream` only as the
+ * consumer reads, so a slow writer slows the upload.
+ */
+export async function* multipartParts(stream: ReadableStream<Uint8Array>, boundary: string): AsyncGenerator<Part> {
+  const reader = stream.getReader();
+  const delimiter = enc.encode(`\r\n--${boundary}`);
+  // A CRLF in front lets the first boundary (which has none) match like every other.
+  let buf: Uint8Array = enc.encode("\r\n");
+  let done = false;
+  const more = async (): Promise<boolean> => {
+    if (done) return false;
+    const r = await reader.read();
+    if (r.done) return !(done = true);
+    buf = concat(buf, r.value);
+    return true;
+  };
+  try {
+    for (let i = indexOf(buf, delimiter); i < 0; i = indexOf(buf, delimiter)) {
+      buf = buf.subarray(Math.max(0, buf.length - delimiter.length + 1));
+      if (!await more()) throw malformed("no boundary found");
+    }
+    buf = buf.subarray(indexOf(buf, delimiter) + delimiter.length);
+    for (;;) {
+      while (buf.length < 2) if (!await more()) throw malformed("it ends after a boundary");
+      if (buf[0] === 0x2d && buf[1] === 0x2d) return; // the closing "--boundary--"
+      let end: number;
+      while ((end = indexOf(buf, CRLFCRLF)) < 0) {
+        if (buf.length > MAX_HEADER_BYTES) throw malformed("part headers are too long");
+        if (!await more()) throw malformed("it ends inside part headers");
+      }
+      const headers = new TextDecoder().decode(buf.subarray(0, end));
+      buf = buf.subarray(end + 4);
+      let finished = false;
+      const body = async function* (): AsyncGenerator<Uint8Array> {
+        for (;;) {
+          const at = indexOf(buf, delimiter);
+          if (at >= 0) {
+            if (at > 0) yield buf.slice(0, at);
+            buf = buf.subarray(at + delimiter.length);
+            finished = true;
+            return;
+          }
+          const keep = delimiter.length - 1;
+          if (buf.length > keep) {
+            yield buf.slice(0, buf.length - keep);
+            buf = buf.subarray(buf.length - keep);
+          }
+          if (!await more()) throw malformed("it ends before the closing boundary");
+        }
+      };
+      const part = body();
+      yield { ...disposition(headers), body: part };
+      if (!finished) { for await (const _ of part) { /* skip what the consumer left unread */ } }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -1,0 +1,76 @@
+import type { Router } from "../../core/http/router.ts";
+import type { CoreServices } from "../../core/services.ts";
+
+/** A Prometheus label value, escaped. */
+const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+/** Prometheus text exposition: one HELP/TYPE header per metric, then its samples. */
+function metric(name: string, type: "gauge" | "counter", help: string, samples: [string, number][]): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  for (const [labels, value] of samples) lines.push(`${name}${labels ? `{${labels}}` : ""} ${value}`);
+  return lines.join("\n");
+}
+
+function countBy<T>(items: T[], key: (t: T) => string): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return [...counts];
+}
+
+/**
+ * `GET /metrics`: instances by status, SSH connections by state, tunnel probe latencies, SSH events
+ * and HTTP requests since start. Admins, or a scraper with `CLAWORC_METRICS_TOKEN` as a bearer token.
+ */
+export function metricsRoutes(root: Router, s: CoreServices): void {
+  root.add({
+    method: "GET",
+    path: "/metrics",
+    permission: "metrics",
+    summary: "Prometheus metrics (admin session or the metrics bearer token)",
+    tags: ["system"],
+  }, (c) => {
+    const instances = s.instances.all();
+    const links = instances.map((i) => ({ inst: i, ssh: s.ssh.status(i.id) }));
+    const body = [
+      metric(
+        "claworc_instances",
+        "gauge",
+        "Instances by status.",
+        countBy(instances, (i) => i.status).map(([k, n]) => [`status="${label(k)}"`, n]),
+      ),
+      metric(
+        "claworc_ssh_connections",
+        "gauge",
+        "Instances by SSH connection state.",
+        countBy(links, (l) => l.ssh.state).map(([k, n]) => [`state="${label(k)}"`, n]),
+      ),
+      metric(
+        "claworc_ssh_tunnel_latency_ms",
+        "gauge",
+        "Latency of the last end-to-end tunnel probe.",
+        links.flatMap(({ inst, ssh }) =>
+          ssh.tunnels.filter((t) => t.last_latency_ms !== null).map((t): [string, number] => [
+            `instance="${label(inst.name)}",tunnel="${label(t.label)}",status="${t.status}"`,
+            t.last_latency_ms!,
+          ])
+        ),
+      ),
+      metric(
+        "claworc_ssh_events_total",
+        "counter",
+        "SSH events since start, by type (reconnecting, health_check_failed, ...).",
+        [...s.sshEventCounts].map(([k, n]) => [`type="${label(k)}"`, n]),
+      ),
+      metric(
+        "claworc_http_requests_total",
+        "counter",
+        "HTTP requests answered since start, by method and status class.",
+        [...s.requestCounts].map(([k, n]) => {
+          const [method, code] = k.split(" ");
+          return [`method="${method}",code="${code}"`, n];
+        }),
+      ),
+    ].join("\n\n") + "\n";
+    return c.body(body, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
+}
