@@ -17,4 +17,5 @@ export { AppError, type ErrorCode } from "./errors.ts";
 export type { CoreServices } from "./services.ts";
 export type { AuditActor, AuditEvent } from "./audit/audit_log.ts";
 export { actorOf } from "./audit/actor.ts";
+export { readSessionCookie } from "./http/session_cookie.ts";
 export { Island } from "./ui/island.tsx";

@@ -1,6 +1,5 @@
 // @ts-types="npm:@types/dockerode@4.0.2"
 import Docker from "dockerode";
-import { Buffer } from "node:buffer";
 import type {
   InstanceSpec,
   RuntimeBackend,
@@ -11,6 +10,7 @@ import type {
 } from "../../core/mod.ts";
 import { AppError } from "../../core/mod.ts";
 import { copyVolume } from "./copy_volume.ts";
+import { demuxLog } from "./demux.ts";
 import { translateEngineError } from "./errors.ts";
 import { watchEngineEvents } from "./events.ts";
 import { bytes, nanoCpus } from "./quantities.ts";
@@ -234,7 +234,7 @@ export class DockerBackend implements RuntimeBackend {
     const raw = await this.#engine(() =>
       this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: false })
     );
-    return Buffer.from(raw as unknown as Uint8Array).toString();
+    return demuxLog(raw as unknown as Uint8Array);
   }
 
   #labels(spec: InstanceSpec): Record<string, string> {

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
-import type { CoreServices } from "../../core/mod.ts";
+import { type CoreServices, readSessionCookie } from "../../core/mod.ts";
 import { tailCommand } from "./command.ts";
 import { containerLogLines } from "./container_log.ts";
 import { type ExecChannel, openExecChannel } from "./exec_channel.ts";
@@ -35,8 +34,6 @@ export interface LogStreamRequest {
   query: LogsQuery;
 }
 
-/** Core does not export its session-cookie reader to plugins; the cookie's name is part of the HTTP contract. */
-const SESSION_COOKIE = "claworc_session";
 /** stderr lines of `tail` (e.g. "has been replaced; following new file") kept for a slow client. */
 const MAX_NOTICES = 50;
 
@@ -58,7 +55,7 @@ export function streamLogs(
   req: LogStreamRequest,
   opts: LogStreamOptions,
 ): Response {
-  const token = getCookie(c, SESSION_COOKIE) ?? "";
+  const token = readSessionCookie(c) ?? "";
   const { instanceId, name, user, query } = req;
   return streamSSE(c, async (stream) => {
     const queue = new LineQueue(opts.maxQueuedChars);
