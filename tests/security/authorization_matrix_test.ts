@@ -12,6 +12,10 @@ const EXPECTED: Record<string, Permission> = {
   "GET /api/v1/audit-logs": "admin",
   "GET /api/v1/audit-logs/actions": "admin",
   "GET /audit": "admin",
+  // plugins/terminal
+  "GET /api/v1/instances/:id/terminal": "instance",
+  "GET /api/v1/instances/:id/terminal/sessions": "instance",
+  "DELETE /api/v1/instances/:id/terminal/sessions/:sid": "instance",
   // plugins/files
   "GET /api/v1/instances/:id/files/browse": "instance",
   "GET /api/v1/instances/:id/files/read": "instance",
@@ -199,6 +203,7 @@ function concretePath(path: string, userId: number): string {
   const url = path
     .replace(/:id\b/g, "1")
     .replace(/:tab\b/g, "terminal")
+    .replace(/:sid\b/g, "main")
     .replace(/:userId\b/g, String(userId))
     .replace(/\/\*$/, "/app.css");
   assert.ok(!/[:*]/.test(url), `no sample value for a parameter of ${path}; teach concretePath about it`);

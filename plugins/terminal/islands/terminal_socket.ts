@@ -1,0 +1,100 @@
+/** What the browser-side connection tells the view. */
+export interface TerminalSocketEvents {
+  /** Terminal bytes (replay first after each (re)attach, then live output). */
+  onData(bytes: Uint8Array): void;
+  /** A (re)attach began: the view clears the screen before the replay arrives. */
+  onAttach(info: { session_id: string; created: boolean; replay_bytes: number }): void;
+  onStatus(status: "connecting" | "live" | "reconnecting" | "ended", detail?: string): void;
+}
+
+/** Close codes after which reconnecting cannot help (see `../protocol.ts`). */
+const FINAL_CODES = new Set([1009, 4001, 4003, 4004]);
+/** Reconnect delays, in ms (the last repeats). */
+const DELAYS = [500, 1000, 2000, 4000, 8000];
+
+/**
+ * One terminal session's WebSocket with automatic reconnect (which reattaches to the same tmux
+ * session and gets its replay), input flow control (input waits in a queue while the server says
+ * `pause`) and resize messages.
+ */
+export class TerminalSocket {
+  #ws: WebSocket | null = null;
+  #queue: Uint8Array[] = [];
+  #paused = false;
+  #closed = false;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #size = { cols: 80, rows: 24 };
+  sessionId: string | null;
+
+  constructor(
+    private readonly instanceId: number,
+    sessionId: string | null,
+    private readonly ev: TerminalSocketEvents,
+  ) {
+    this.sessionId = sessionId;
+  }
+
+  connect(cols: number, rows: number): void {
+    this.#size = { cols, rows };
+    if (this.#closed) return;
+    this.ev.onStatus(this.#attempt ? "reconnecting" : "connecting");
+    const q = new URLSearchParams({ cols: String(cols), rows: String(rows) });
+    if (this.sessionId) q.set("session_id", this.sessionId);
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/api/v1/instances/${this.instanceId}/terminal?${q}`);
+    ws.binaryType = "arraybuffer";
+    this.#ws = ws;
+    this.#paused = false;
+    let ended = false;
+    ws.onmessage = (e) => {
+      if (e.data instanceof ArrayBuffer) return this.ev.onData(new Uint8Array(e.data));
+      const m = JSON.parse(String(e.data));
+      if (m.type === "session") {
+        this.sessionId = m.session_id;
+        this.#attempt = 0;
+        this.ev.onAttach(m);
+        this.ev.onStatus("live");
+        this.#flush();
+      } else if (m.type === "pause") this.#paused = true;
+      else if (m.type === "resume") {
+        this.#paused = false;
+        this.#flush();
+      } else if (m.type === "exit" && m.session_ended) ended = true;
+    };
+    ws.onclose = (e) => {
+      if (this.#ws !== ws) return;
+      this.#ws = null;
+      if (this.#closed || ended || FINAL_CODES.has(e.code)) {
+        this.ev.onStatus("ended", ended ? "The shell exited." : e.reason || `Closed (${e.code}).`);
+        return;
+      }
+      const delay = DELAYS[Math.min(this.#attempt++, DELAYS.length - 1)];
+      this.ev.onStatus("reconnecting", `Reconnecting in ${Math.round(delay / 1000)} s…`);
+      this.#timer = setTimeout(() => this.connect(this.#size.cols, this.#size.rows), delay);
+    };
+  }
+
+  /** Sends input (queued while paused or reconnecting; never dropped). */
+  input(data: string | Uint8Array): void {
+    this.#queue.push(typeof data === "string" ? new TextEncoder().encode(data) : data);
+    this.#flush();
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#size = { cols, rows };
+    if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify({ type: "resize", cols, rows }));
+  }
+
+  /** Stops for good (closing the tab only detaches; the session stays on the instance). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#ws?.close(1000);
+  }
+
+  #flush(): void {
+    const ws = this.#ws;
+    while (ws?.readyState === WebSocket.OPEN && !this.#paused && this.#queue.length) ws.send(this.#queue.shift()!);
+  }
+}

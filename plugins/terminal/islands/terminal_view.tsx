@@ -1,0 +1,168 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, errorText, useHydrated } from "../../../islands/_api.ts";
+import { mirrorStyles } from "./adopted_styles.ts";
+import { TerminalSocket } from "./terminal_socket.ts";
+
+export interface TerminalViewProps {
+  instanceId: number;
+}
+
+interface SessionRow {
+  session_id: string;
+  owner: string | null;
+  owner_id: number | null;
+  attached: boolean;
+}
+
+/**
+ * The instance's Terminal tab: tabs for the caller's tmux sessions (new, switch, close), an xterm.js
+ * terminal fitted to its box, copy/paste (buttons and Ctrl+Shift+C / Ctrl+Shift+V), and a connection
+ * that reattaches by itself after a network drop or a server restart.
+ */
+export default function TerminalView({ instanceId }: TerminalViewProps) {
+  const ready = useHydrated();
+  const [sessions, setSessions] = useState<SessionRow[]>([]);
+  const [current, setCurrent] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const [status, setStatus] = useState("Not connected");
+  const [error, setError] = useState("");
+  const box = useRef<HTMLDivElement>(null);
+  const socketRef = useRef<TerminalSocket | null>(null);
+  const termRef = useRef<{ getSelection(): string; paste(t: string): void } | null>(null);
+
+  const refresh = async () => {
+    try {
+      const r = await api<{ sessions: SessionRow[] }>("GET", `/api/v1/instances/${instanceId}/terminal/sessions`);
+      setSessions(r.sessions);
+      return r.sessions;
+    } catch (e) {
+      setError(errorText(e));
+      return [];
+    }
+  };
+
+  useEffect(() => {
+    if (!ready) return;
+    refresh().then((list) => setCurrent((c) => c ?? list[0]?.session_id ?? "main"));
+  }, [ready]);
+
+  useEffect(() => {
+    if (!ready || !current || !box.current) return;
+    let disposed = false;
+    let cleanup = () => {};
+    (async () => {
+      const [{ Terminal }, { FitAddon }] = await Promise.all([import("@xterm/xterm"), import("@xterm/addon-fit")]);
+      if (disposed || !box.current) return;
+      const term = new Terminal({ cursorBlink: true, scrollback: 10_000, convertEol: false });
+      const fit = new FitAddon();
+      term.loadAddon(fit);
+      const unmirror = mirrorStyles(box.current);
+      term.open(box.current);
+      fit.fit();
+      termRef.current = term;
+      const socket = new TerminalSocket(instanceId, current, {
+        onData: (bytes) => term.write(bytes),
+        onAttach: () => {
+          term.reset();
+          refresh();
+        },
+        onStatus: (s, detail) => setStatus(detail ?? STATUS[s]),
+      });
+      socketRef.current = socket;
+      term.onData((d) => socket.input(d));
+      term.onBinary((d) => socket.input(Uint8Array.from(d, (ch) => ch.charCodeAt(0))));
+      term.onResize(({ cols, rows }) => socket.resize(cols, rows));
+      term.attachCustomKeyEventHandler((e) => {
+        if (e.type !== "keydown" || !e.ctrlKey || !e.shiftKey) return true;
+        if (e.code === "KeyC") return void copy(), false;
+        if (e.code === "KeyV") return void paste(), false;
+        return true;
+      });
+      const observer = new ResizeObserver(() => fit.fit());
+      observer.observe(box.current);
+      socket.connect(term.cols, term.rows);
+      term.focus();
+      cleanup = () => {
+        observer.disconnect();
+        socket.close();
+        term.dispose();
+        unmirror();
+      };
+    })().catch((e) => setError(errorText(e)));
+    return () => {
+      disposed = true;
+      cleanup();
+      socketRef.current = null;
+      termRef.current = null;
+    };
+  }, [ready, current, generation]);
+
+  const copy = async () => {
+    const text = termRef.current?.getSelection() ?? "";
+    if (text) await navigator.clipboard.writeText(text).catch((e) => setError(errorText(e)));
+  };
+  const paste = async () => {
+    const text = await navigator.clipboard.readText().catch((e) => (setError(errorText(e)), ""));
+    if (text) termRef.current?.paste(text);
+  };
+  const newSession = () => {
+    const id = `s-${Math.random().toString(16).slice(2, 10)}`;
+    setSessions((l) => [...l, { session_id: id, owner: null, owner_id: null, attached: true }]);
+    setCurrent(id);
+  };
+  const closeSession = async (id: string) => {
+    if (!confirm(`Close terminal session "${id}"? Programs running in it are ended.`)) return;
+    try {
+      await api("DELETE", `/api/v1/instances/${instanceId}/terminal/sessions/${encodeURIComponent(id)}`);
+    } catch (e) {
+      setError(errorText(e));
+    }
+    const list = await refresh();
+    if (id === current) setCurrent(list[0]?.session_id ?? null);
+  };
+
+  return (
+    <div class="terminal" data-testid="terminal">
+      <div class="terminal-bar">
+        <div class="terminal-tabs" role="tablist">
+          {sessions.map((s) => (
+            <span key={s.session_id} class={s.session_id === current ? "terminal-tab active" : "terminal-tab"}>
+              <button
+                type="button"
+                role="tab"
+                aria-selected={s.session_id === current}
+                data-testid={`terminal-tab-${s.session_id}`}
+                onClick={() =>
+                  setCurrent(s.session_id)}
+                title={s.owner ? `Owner: ${s.owner}` : undefined}
+              >
+                {s.session_id}
+              </button>
+              <button
+                type="button"
+                class="terminal-tab-close"
+                aria-label={`Close session ${s.session_id}`}
+                onClick={() =>
+                  closeSession(s.session_id)}
+              >
+                ×
+              </button>
+            </span>
+          ))}
+          <button type="button" data-testid="terminal-new" onClick={newSession} disabled={!ready}>+ New</button>
+        </div>
+        <div class="terminal-actions">
+          <button type="button" onClick={copy} disabled={!ready}>Copy</button>
+          <button type="button" onClick={paste} disabled={!ready}>Paste</button>
+          <button type="button" onClick={() => setGeneration((g) => g + 1)} disabled={!ready}>Reconnect</button>
+          <span class="terminal-status" data-testid="terminal-status">{status}</span>
+        </div>
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      {!current && <p class="muted">No terminal session. Open one with “+ New”.</p>}
+      <div class="terminal-box" ref={box} />
+    </div>
+  );
+}
+
+const STATUS = { connecting: "Connecting…", live: "Connected", reconnecting: "Reconnecting…", ended: "Ended" };

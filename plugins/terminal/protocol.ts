@@ -1,0 +1,61 @@
+/**
+ * The terminal's WebSocket protocol, `GET /api/v1/instances/{id}/terminal[?session_id=&cols=&rows=]`.
+ *
+ * - **Binary frames** carry terminal bytes: browser → server is input to the PTY, server → browser is
+ *   output. After a (re)attach the first binary bytes are the replay: the session's last lines of
+ *   history and screen as tmux renders them (whole lines with their colours), then live output.
+ * - **Text frames** are JSON control messages.
+ *   - server → browser:
+ *     - `{"type":"session","session_id","created","cols","rows","replay_bytes"}` once, first;
+ *     - `{"type":"pause"}` / `{"type":"resume"}`: input flow control. While paused the browser keeps
+ *       input in its own queue; the server holds what it already got (nothing is dropped) and closes with
+ *       1009 if a client ignores `pause` beyond `inputMaxBuffered` bytes;
+ *     - `{"type":"resized","cols","rows"}` after a resize (clamped to `SIZE_LIMITS`);
+ *     - `{"type":"exit","code","session_ended"}` when the PTY ends, then the socket closes: with
+ *       `session_ended` true the shell exited (do not reattach), false means detached (reattach).
+ *   - browser → server: `{"type":"resize","cols","rows"}`.
+ * - **Close codes**: 1000 session ended, 1011 error, 1009 input overflow, 4001 sign-in ended,
+ *   4003 access to the instance removed, 4004 session closed by someone (DELETE).
+ */
+export type ServerMessage =
+  | { type: "session"; session_id: string; created: boolean; cols: number; rows: number; replay_bytes: number }
+  | { type: "pause" }
+  | { type: "resume" }
+  | { type: "resized"; cols: number; rows: number }
+  | { type: "exit"; code: number | null; session_ended: boolean };
+
+/** A control message from the browser. */
+export type ClientMessage = { type: "resize"; cols: number; rows: number };
+
+/** Close codes used by the server. */
+export const CLOSE = {
+  normal: 1000,
+  error: 1011,
+  inputOverflow: 1009,
+  signedOut: 4001,
+  forbidden: 4003,
+  killed: 4004,
+} as const;
+
+/** Parses a text frame from the browser; null for anything that is not a known control message. */
+export function parseClientMessage(text: string): ClientMessage | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== "object") return null;
+  const m = v as Record<string, unknown>;
+  if (m.type === "resize" && typeof m.cols === "number" && typeof m.rows === "number") {
+    return { type: "resize", cols: m.cols, rows: m.rows };
+  }
+  return null;
+}
+
+/** The replay as terminal bytes: CRLF line ends, attributes reset at the end, no trailing newline. */
+export function replayBytes(capture: string): Uint8Array {
+  const text = capture.replace(/\n$/, "");
+  if (!text) return new Uint8Array(0);
+  return new TextEncoder().encode(text.replace(/\n/g, "\x1b[0m\r\n") + "\x1b[0m");
+}

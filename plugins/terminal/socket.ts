@@ -1,0 +1,130 @@
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
+import { actorOf, AppError, type CoreServices } from "../../core/mod.ts";
+import { bridge } from "./bridge.ts";
+import { newSessionId, tmuxName } from "./names.ts";
+import type { TerminalOptions } from "./options.ts";
+import { parsePrepared, requireOwner } from "./owner.ts";
+import { CLOSE, parseClientMessage, replayBytes, type ServerMessage } from "./protocol.ts";
+import { openPtyChannel } from "./pty_channel.ts";
+import type { TerminalQuery } from "./query.ts";
+import { attachCommand, clampSize, markDetachedCommand, prepareCommand, TMUX } from "./tmux.ts";
+
+/** The services a terminal socket uses. */
+export type TerminalServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit">;
+
+/** Core does not export its session-cookie reader to plugins; the cookie's name is part of the HTTP contract. */
+const SESSION_COOKIE = "claworc_session";
+/** Most bytes of replay read from the instance. */
+const MAX_PREPARE_OUTPUT = 32 << 20;
+
+/**
+ * Opens (or reattaches to) a terminal session and upgrades the request to the WebSocket of
+ * `protocol.ts`. Everything that can fail with an HTTP status (bad id, another user's session, SSH
+ * down) fails before the upgrade. The tmux session lives on the instance, so closing the socket only
+ * detaches: the session survives the browser and this process.
+ */
+export async function openTerminal(
+  c: Context,
+  s: TerminalServices,
+  req: { instanceId: number; user: { id: number; role: "admin" | "user" }; query: TerminalQuery },
+  opts: TerminalOptions,
+): Promise<Response> {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");
+  }
+  const { instanceId, user, query } = req;
+  const sessionId = query.session_id ?? newSessionId();
+  const name = tmuxName(sessionId);
+  const size = clampSize(query.cols, query.rows);
+  const token = getCookie(c, SESSION_COOKIE) ?? "";
+  const actor = actorOf(c);
+  const target = `instance:${instanceId}`;
+
+  const conn = await s.ssh.connect(instanceId);
+  const prep = await conn.exec(prepareCommand(name, user.id, size, opts), { maxOutput: MAX_PREPARE_OUTPUT });
+  const prepared = parsePrepared(prep.stdout, prep.stderr);
+  if (!prepared.created) {
+    try {
+      requireOwner(prepared.ownerId, user.id, sessionId);
+    } catch (e) {
+      s.audit.record({ actor, action: "terminal.open", target, instanceId, outcome: "denied", details: { sessionId } });
+      throw e;
+    }
+  }
+  const replay = prepared.created ? new Uint8Array(0) : replayBytes(prepared.capture);
+  const channel = await openPtyChannel(conn, attachCommand(name), size);
+
+  const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
+  socket.binaryType = "arraybuffer";
+  s.audit.record({
+    actor,
+    action: "terminal.open",
+    target,
+    instanceId,
+    details: { session_id: sessionId, created: prepared.created },
+  });
+  const send = (m: ServerMessage) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify(m));
+  let stopBridge = () => {};
+  let closeReason = "browser closed";
+  let ended = false;
+
+  const recheck = setInterval(() => {
+    if (!s.sessions.resolve(token, false)) finish(CLOSE.signedOut, "Your session ended.");
+    else if (!s.instances.visibleTo(user, instanceId)) finish(CLOSE.forbidden, "You no longer have access.");
+  }, opts.recheckMs);
+
+  /** Closes the socket once, detaching from (not ending) the tmux session. */
+  function finish(code: number, reason: string) {
+    if (ended) return;
+    ended = true;
+    closeReason = reason;
+    clearInterval(recheck);
+    stopBridge();
+    try {
+      channel.close();
+    } catch { /* already gone with its connection */ }
+    if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
+      try {
+        socket.close(code, reason);
+      } catch { /* not yet open */ }
+    }
+    conn.exec(markDetachedCommand(name), { maxOutput: 1024 }).catch(() => {});
+    s.audit.record({
+      actor,
+      action: "terminal.close",
+      target,
+      instanceId,
+      details: { session_id: sessionId, reason: closeReason },
+    });
+  }
+
+  socket.onopen = () => {
+    send({ type: "session", session_id: sessionId, created: prepared.created, ...size, replay_bytes: replay.length });
+    if (replay.length) socket.send(replay);
+    stopBridge = bridge(socket, channel, opts);
+  };
+  socket.addEventListener("message", (e) => {
+    if (typeof e.data !== "string") return;
+    const m = parseClientMessage(e.data);
+    if (m?.type === "resize") {
+      const next = clampSize(m.cols, m.rows);
+      channel.setWindow(next.rows, next.cols, 0, 0);
+      send({ type: "resized", ...next });
+    }
+  });
+  socket.onclose = () => finish(CLOSE.normal, closeReason);
+  socket.onerror = () => finish(CLOSE.error, "socket error");
+
+  let exitCode: number | null = null;
+  channel.on("exit", (code) => exitCode = typeof code === "number" ? code : null);
+  channel.on("close", async () => {
+    if (ended) return;
+    // Did the shell end (no session any more), or was the client only detached / the link lost?
+    const alive = await conn.exec(`${TMUX} has-session -t '=${name}' 2>/dev/null && echo alive`, { maxOutput: 64 })
+      .then((r) => r.stdout.trim() === "alive", () => true);
+    send({ type: "exit", code: exitCode, session_ended: !alive });
+    finish(alive ? CLOSE.error : CLOSE.normal, alive ? "terminal detached" : "session ended");
+  });
+  return response;
+}

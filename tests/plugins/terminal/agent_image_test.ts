@@ -1,0 +1,225 @@
+import assert from "node:assert/strict";
+import { builtinPlugins } from "../../../plugins/mod.ts";
+import { dockerPlugin } from "../../../plugins/docker/mod.ts";
+import type { DockerBackend } from "../../../plugins/docker/backend.ts";
+import { terminalPlugin } from "../../../plugins/terminal/mod.tsx";
+import { reapOnce } from "../../../plugins/terminal/reaper.ts";
+import { silentLogger } from "../../../core/log.ts";
+import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
+import { ORIGIN, testApp } from "../../_helpers/harness.ts";
+import { startPodman } from "../../harness/podman.ts";
+import { until } from "../../harness/pool.ts";
+import { TermClient } from "./_ws_client.ts";
+
+const UPGRADE = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13" };
+
+Deno.test({
+  name: "terminal on the real agent image: bytes both ways, resize, reattach with replay, owners, origin, burst, exit",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const service = await startPodman();
+    await buildAgentImage(undefined, service.env);
+    const tag = crypto.randomUUID().slice(0, 6);
+    const t = await testApp(
+      { CLAWORC_AGENT_IMAGE: AGENT_IMAGE },
+      [
+        ...builtinPlugins().filter((p) => p.name !== "docker" && p.name !== "terminal"),
+        dockerPlugin({ socketPath: service.socketPath, network: `claworc-term-${tag}` }),
+        terminalPlugin({ recheckMs: 500 }),
+      ],
+    );
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (req, info) => t.app.fetch(req, info),
+    );
+    const backend = t.services.runtime.backend as DockerBackend;
+    let name = "";
+    const clients: TermClient[] = [];
+    try {
+      const admin = await t.setupAdmin();
+      const otherId = await t.createUser(admin, "other");
+      await t.services.lifecycle.attach();
+      const created = await t.request("POST", "/api/v1/instances", {
+        cookie: admin,
+        body: { display_name: `Term ${tag}` },
+      });
+      assert.equal(created.status, 201, await created.clone().text());
+      const { id } = await created.json();
+      name = (await t.services.instances.get(id)).name;
+      await until(() => t.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
+      t.services.users.setAssignedInstances(otherId, [id]);
+      const other = await t.login("other", "other-password-1");
+
+      const base = `ws://127.0.0.1:${server.addr.port}/api/v1/instances/${id}/terminal`;
+      const open = (query: string, cookie = admin, origin = ORIGIN) => {
+        const c = new TermClient(`${base}?${query}`, { cookie, origin });
+        clients.push(c);
+        return c;
+      };
+      const sessionsOf = async (cookie: string) => {
+        const res = await t.request("GET", `/api/v1/instances/${id}/terminal/sessions`, { cookie });
+        assert.equal(res.status, 200);
+        return (await res.json()).sessions as { session_id: string; owner: string; attached: boolean }[];
+      };
+
+      // A new session: the first frame says so, then a shell prompt.
+      const a = open("session_id=main&cols=100&rows=30");
+      await until(() => a.frames("session").length === 1, 20_000, "the session frame");
+      assert.deepEqual(a.frames("session")[0], {
+        type: "session",
+        session_id: "main",
+        created: true,
+        cols: 100,
+        rows: 30,
+        replay_bytes: 0,
+      });
+
+      // Output: the program's bytes (UTF-8 included) arrive as written (the typed command holds only octal escapes).
+      a.type(`export KEEP=kept-${tag}; printf '\\342\\202\\254 out-%s \\303\\251\\n' ${tag}\r`);
+      await until(() => a.text().includes(`€ out-${tag} é`), 10_000, "printf output");
+
+      // Input: every byte typed reaches the program (cat writes it to a file; compared over SSH), a 100 KB paste too.
+      const line = `in-${tag} ünïcödé\t€ ${"y".repeat(60)}\n`;
+      const paste = line.repeat(1600);
+      a.type(`cat > /tmp/in-${tag}\r`);
+      await new Promise((r) => setTimeout(r, 300));
+      a.type(paste.replaceAll("\n", "\r"));
+      a.type("\x04");
+      await until(
+        async () => {
+          const r = await t.services.ssh.exec(id, `wc -c < /tmp/in-${tag}`);
+          return Number(r.stdout.trim()) === new TextEncoder().encode(paste).length;
+        },
+        20_000,
+        "all input written by cat",
+      );
+      const sum = await t.services.ssh.exec(id, `sha256sum < /tmp/in-${tag}`);
+      const want = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(paste)));
+      assert.equal(sum.stdout.split(" ")[0], [...want].map((b) => b.toString(16).padStart(2, "0")).join(""));
+
+      // Resize: clamped to sane bounds, and the PTY inside tmux sees it.
+      a.resize(100_000, 0);
+      await until(() => a.frames("resized").length === 1, 5_000, "the clamped resize");
+      assert.deepEqual(a.frames("resized")[0], { type: "resized", cols: 500, rows: 1 });
+      a.resize(132, 40);
+      await until(() => a.frames("resized").length === 2, 5_000, "the resize");
+      await new Promise((r) => setTimeout(r, 300));
+      let mark = a.text().length;
+      a.type("stty size\r");
+      await until(() => a.since(mark).includes("40 132"), 10_000, "stty size after the resize");
+
+      // The browser goes away: the session stays (detached), a reattach replays its scrollback and keeps the shell.
+      a.type(`echo before-drop-${tag}\r`);
+      await until(() => a.text().includes(`before-drop-${tag}\r\n`), 10_000, "the marker");
+      a.close();
+      await until(
+        async () => (await sessionsOf(admin)).some((s) => s.session_id === "main" && !s.attached),
+        10_000,
+        "detached",
+      );
+      const b = open("session_id=main&cols=132&rows=40");
+      await until(() => b.frames("session").length === 1, 20_000, "the reattach");
+      const info = b.frames("session")[0];
+      assert.equal(info.created, false);
+      assert.ok((info.replay_bytes as number) > 0);
+      await until(() => b.bytes >= (info.replay_bytes as number), 5_000, "the replay");
+      assert.ok(b.text().includes(`before-drop-${tag}`), "the replay holds the earlier output");
+      mark = b.text().length;
+      b.type("echo $KEEP\r");
+      await until(() => b.since(mark).includes(`kept-${tag}`), 10_000, "the same shell after the reattach");
+
+      // Another user (assigned to the instance): cannot attach to or see the admin's session; their own works.
+      const refused = await t.request("GET", `/api/v1/instances/${id}/terminal?session_id=main`, {
+        cookie: other,
+        headers: { ...UPGRADE, "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", origin: ORIGIN },
+      });
+      assert.equal(refused.status, 403);
+      assert.equal((await refused.json()).code, "FORBIDDEN");
+      assert.deepEqual(await sessionsOf(other), []);
+      const o = open("session_id=theirs", other);
+      await until(() => o.frames("session").length === 1, 20_000, "the other user's own session");
+      assert.deepEqual((await sessionsOf(other)).map((s) => s.session_id), ["theirs"]);
+      // Admins list every session and may close one, but not attach to it.
+      assert.deepEqual((await sessionsOf(admin)).map((s) => [s.session_id, s.owner]), [
+        ["main", "admin"],
+        ["theirs", "other"],
+      ]);
+      const adminAttach = await t.request("GET", `/api/v1/instances/${id}/terminal?session_id=theirs`, {
+        cookie: admin,
+        headers: { ...UPGRADE, "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", origin: ORIGIN },
+      });
+      assert.equal(adminAttach.status, 403);
+      assert.equal(
+        (await t.request("DELETE", `/api/v1/instances/${id}/terminal/sessions/main`, { cookie: other })).status,
+        404,
+      );
+      assert.equal(
+        (await t.request("DELETE", `/api/v1/instances/${id}/terminal/sessions/theirs`, { cookie: admin })).status,
+        204,
+      );
+      await until(() => o.closed !== null, 10_000, "the closed session's socket");
+      assert.deepEqual(o.frames("exit").map((f) => f.session_ended), [true]);
+
+      // An Origin from elsewhere is refused at the upgrade (real socket and plain request).
+      const evil = open("session_id=main", admin, "http://evil.test");
+      await until(() => evil.closed !== null, 5_000, "the cross-site socket to fail");
+      assert.equal(evil.opened, false);
+      const cross = await t.request("GET", `/api/v1/instances/${id}/terminal?session_id=main`, {
+        cookie: admin,
+        headers: { ...UPGRADE, "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", origin: "http://evil.test" },
+      });
+      assert.equal(cross.status, 403);
+      assert.equal((await cross.json()).code, "ORIGIN_REJECTED");
+
+      // A 20 MB burst: the program is never cut off, the socket stays up, and what follows arrives.
+      mark = b.text().length;
+      const before = b.bytes;
+      b.type(`head -c 20000000 /dev/zero | tr '\\0' x | fold -w 200; echo burst-done-${tag}-$(( 6 * 7 ))\r`);
+      await until(() => b.since(mark).includes(`burst-done-${tag}-42`), 45_000, "the end of the burst");
+      assert.equal(b.closed, null);
+      assert.ok(b.bytes - before > 10_000, `${b.bytes - before} bytes of output`);
+
+      // The shell exits: the session ends, the socket says so and closes normally.
+      b.type("exit\r");
+      await until(() => b.closed !== null, 10_000, "the socket to close after exit");
+      assert.deepEqual(b.frames("exit").map((f) => f.session_ended), [true]);
+      assert.equal((b.closed as { code: number } | null)?.code, 1000);
+      assert.deepEqual(await sessionsOf(admin), []);
+
+      // Detached sessions are reaped after their time (the time is kept on the instance).
+      const r = open("session_id=old");
+      await until(() => r.frames("session").length === 1, 20_000, "a session to reap");
+      r.close();
+      await until(
+        async () => (await sessionsOf(admin)).some((s) => s.session_id === "old" && !s.attached),
+        10_000,
+        "detached",
+      );
+      assert.equal(await reapOnce(t.services, silentLogger, Date.now(), 3600_000), 0, "not yet");
+      assert.equal(await reapOnce(t.services, silentLogger, Date.now() + 3600_000 + 5_000, 3600_000), 1);
+      assert.deepEqual(await sessionsOf(admin), []);
+
+      // A signed-out user's terminal closes at the next re-check (4001); the session itself stays.
+      const z = open("session_id=mine", other);
+      await until(() => z.frames("session").length === 1, 20_000, "the other user's second session");
+      await t.request("POST", "/api/v1/auth/logout", { cookie: other });
+      await until(() => z.closed !== null, 5_000, "the socket to close with the sign-in");
+      assert.equal((z.closed as { code: number } | null)?.code, 4001);
+      assert.deepEqual((await sessionsOf(admin)).map((s) => s.session_id), ["mine"]);
+
+      const audit = t.services.audit.query({ limit: 100, offset: 0 }).entries
+        .filter((e) => e.action.startsWith("terminal."));
+      assert.ok(audit.filter((e) => e.action === "terminal.open").length >= 4, "opens audited");
+      assert.ok(audit.some((e) => e.action === "terminal.open" && e.outcome === "denied"), "refusal audited");
+      assert.ok(audit.some((e) => e.action === "terminal.close" && e.details.reason === "closed by request"));
+      assert.ok(audit.some((e) => e.action === "terminal.close" && e.details.reason === "detached too long"));
+    } finally {
+      for (const c of clients) c.close();
+      await server.shutdown();
+      if (name) await backend?.remove(name).catch(() => {});
+      await t.close();
+      await service.stop();
+    }
+  },
+});

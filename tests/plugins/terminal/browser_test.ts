@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { launchBrowser, SHOTS, SKIP_BROWSER } from "../../_helpers/browser.ts";
+import { loadConfig } from "../../../core/config.ts";
+import { silentLogger } from "../../../core/log.ts";
+import { startServer } from "../../../core/server.ts";
+import { builtinPlugins } from "../../../plugins/mod.ts";
+import { dockerPlugin } from "../../../plugins/docker/mod.ts";
+import type { DockerBackend } from "../../../plugins/docker/backend.ts";
+import { terminalPlugin } from "../../../plugins/terminal/mod.tsx";
+import { coreRoutes, errorPage } from "../../../routes/mod.ts";
+import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
+import { startPodman } from "../../harness/podman.ts";
+import { until } from "../../harness/pool.ts";
+
+Deno.test({
+  name: "browser: the Terminal tab types into a shell, and reattaches by itself after the socket drops",
+  ignore: SKIP_BROWSER,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const podman = await startPodman();
+    await buildAgentImage(undefined, podman.env);
+    const tag = crypto.randomUUID().slice(0, 6);
+    const network = `claworc-term-ui-${tag}`;
+    const dataPath = await Deno.makeTempDir({ prefix: "claworc-term-ui-" });
+    const config = loadConfig((n) =>
+      ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0", CLAWORC_AGENT_IMAGE: AGENT_IMAGE })[n]
+    );
+    const plugins = [
+      ...builtinPlugins().filter((p) => p.name !== "docker" && p.name !== "terminal"),
+      dockerPlugin({ socketPath: podman.socketPath, network }),
+      terminalPlugin(),
+    ];
+    const server = await startServer(config, { routes: coreRoutes, plugins, errorPage }, { log: silentLogger });
+    const browser = await launchBrowser();
+    let name = "";
+    try {
+      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: server.url },
+        body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
+      });
+      const cookie = setup.headers.getSetCookie()[0].split(";")[0];
+      const created = await fetch(`${server.url}/api/v1/instances`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: server.url, cookie },
+        body: JSON.stringify({ display_name: `Term UI ${tag}` }),
+      });
+      assert.equal(created.status, 201);
+      const { id } = await created.json();
+      name = server.services.instances.get(id).name;
+      await until(() => server.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
+
+      const [k, v] = cookie.split("=");
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.addCookies([{ name: k, value: v, url: server.url }]);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      await page.goto(`${server.url}/instances/${id}/terminal`);
+      await page.waitForSelector('[data-island="terminal_view"][data-hydrated="true"]');
+      await page.locator('[data-testid="terminal-status"]', { hasText: "Connected" }).waitFor({ timeout: 30_000 });
+      await page.click(".terminal-box");
+      await page.keyboard.type(`echo typed-$(( 6 * 7 ))-${tag}\n`);
+      const rows = page.locator(".terminal-box .xterm-rows");
+      await rows.filter({ hasText: `typed-42-${tag}` }).waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: `${SHOTS}/terminal-tab.png` });
+      // xterm's own style rules (blocked as <style> by the CSP) apply through adopted stylesheets.
+      const display = await page.locator(".terminal-box .xterm-rows span").first()
+        .evaluate((e) => getComputedStyle(e).display);
+      assert.equal(display, "inline-block");
+
+      // The socket drops (server side): the island reconnects by itself, to the same shell.
+      await server.services.ssh.exec(
+        id,
+        "tmux -L claworc detach-client -a -s cw-main 2>/dev/null; " +
+          "tmux -L claworc detach-client -s cw-main",
+      );
+      await page.locator('[data-testid="terminal-status"]', { hasText: /Reconnecting/ }).waitFor({ timeout: 10_000 });
+      await page.locator('[data-testid="terminal-status"]', { hasText: "Connected" }).waitFor({ timeout: 30_000 });
+      await rows.filter({ hasText: `typed-42-${tag}` }).waitFor({ timeout: 10_000 });
+      await page.keyboard.type(`echo again-${tag}\n`);
+      await rows.filter({ hasText: `again-${tag}` }).waitFor({ timeout: 10_000 });
+      await page.locator('[data-testid="terminal-tab-main"]').waitFor();
+      const other = errors.filter((e) => !/Applying inline style violates/.test(e));
+      assert.deepEqual(other, [], "no page errors besides the CSP reports of xterm's <style> elements");
+    } finally {
+      await browser.close();
+      if (name) await (server.services.runtime.backend as DockerBackend)?.remove(name).catch(() => {});
+      await (server.services.runtime.backend as DockerBackend)?.docker.getNetwork(network).remove().catch(() => {});
+      await server.close();
+      await podman.stop();
+      await Deno.remove(dataPath, { recursive: true });
+    }
+  },
+});
