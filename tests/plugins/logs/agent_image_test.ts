@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import { builtinPlugins } from "../../../plugins/mod.ts";
-import { dockerPlugin } from "../../../plugins/docker/mod.ts";
-import type { DockerBackend } from "../../../plugins/docker/backend.ts";
 import { logsPlugin } from "../../../plugins/logs/mod.tsx";
-import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
-import { testApp } from "../../_helpers/harness.ts";
-import { podman, startPodman } from "../../harness/podman.ts";
+import { podman } from "../../harness/podman.ts";
+import { instanceWorld } from "../../harness/instance_world.ts";
 import { until } from "../../harness/pool.ts";
 import { readEvents } from "../../harness/sse.ts";
 import { eventsNamed, logLines } from "./_events.ts";
@@ -15,32 +11,12 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const service = await startPodman();
-    await buildAgentImage(undefined, service.env);
     const tag = crypto.randomUUID().slice(0, 6);
-    const t = await testApp(
-      { CLAWORC_AGENT_IMAGE: AGENT_IMAGE },
-      [
-        ...builtinPlugins().filter((p) => p.name !== "docker" && p.name !== "logs"),
-        dockerPlugin({ socketPath: service.socketPath, network: `claworc-logs-${tag}` }),
-        logsPlugin({ heartbeatMs: 500, maxQueuedChars: 64_000 }),
-      ],
-    );
-    const backend = t.services.runtime.backend as DockerBackend;
-    let name = "";
+    const w = await instanceWorld(tag, [logsPlugin({ heartbeatMs: 500, maxQueuedChars: 64_000 })], `Logs ${tag}`);
+    const { t, service, admin, id, name } = w;
     try {
-      const admin = await t.setupAdmin();
       const assignedId = await t.createUser(admin, "assigned");
       await t.createUser(admin, "plain");
-      await t.services.lifecycle.attach();
-      const created = await t.request("POST", "/api/v1/instances", {
-        cookie: admin,
-        body: { display_name: `Logs ${tag}` },
-      });
-      assert.equal(created.status, 201, await created.clone().text());
-      const { id } = await created.json();
-      name = (await t.services.instances.get(id)).name;
-      await until(() => t.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
       t.services.users.setAssignedInstances(assignedId, [id]);
       const assigned = await t.login("assigned", "assigned-password-1");
       const plain = await t.login("plain", "plain-password-1");
@@ -153,9 +129,7 @@ Deno.test({
         "one audit entry per stream opened",
       );
     } finally {
-      if (name) await backend?.remove(name).catch(() => {});
-      await t.close();
-      await service.stop();
+      await w.close();
     }
   },
 });

@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
-import { builtinPlugins } from "../../../plugins/mod.ts";
-import { dockerPlugin } from "../../../plugins/docker/mod.ts";
-import type { DockerBackend } from "../../../plugins/docker/backend.ts";
 import { terminalPlugin } from "../../../plugins/terminal/mod.tsx";
 import { reapOnce } from "../../../plugins/terminal/reaper.ts";
 import { silentLogger } from "../../../core/log.ts";
-import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
-import { ORIGIN, testApp } from "../../_helpers/harness.ts";
-import { startPodman } from "../../harness/podman.ts";
+import { ORIGIN } from "../../_helpers/harness.ts";
+import { instanceWorld } from "../../harness/instance_world.ts";
 import { until } from "../../harness/pool.ts";
 import { TermClient } from "./_ws_client.ts";
 
@@ -18,36 +14,16 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const service = await startPodman();
-    await buildAgentImage(undefined, service.env);
     const tag = crypto.randomUUID().slice(0, 6);
-    const t = await testApp(
-      { CLAWORC_AGENT_IMAGE: AGENT_IMAGE },
-      [
-        ...builtinPlugins().filter((p) => p.name !== "docker" && p.name !== "terminal"),
-        dockerPlugin({ socketPath: service.socketPath, network: `claworc-term-${tag}` }),
-        terminalPlugin({ recheckMs: 500 }),
-      ],
-    );
+    const w = await instanceWorld(tag, [terminalPlugin({ recheckMs: 500 })], `Term ${tag}`);
+    const { t, admin, id } = w;
     const server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
       (req, info) => t.app.fetch(req, info),
     );
-    const backend = t.services.runtime.backend as DockerBackend;
-    let name = "";
     const clients: TermClient[] = [];
     try {
-      const admin = await t.setupAdmin();
       const otherId = await t.createUser(admin, "other");
-      await t.services.lifecycle.attach();
-      const created = await t.request("POST", "/api/v1/instances", {
-        cookie: admin,
-        body: { display_name: `Term ${tag}` },
-      });
-      assert.equal(created.status, 201, await created.clone().text());
-      const { id } = await created.json();
-      name = (await t.services.instances.get(id)).name;
-      await until(() => t.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
       t.services.users.setAssignedInstances(otherId, [id]);
       const other = await t.login("other", "other-password-1");
 
@@ -217,9 +193,7 @@ Deno.test({
     } finally {
       for (const c of clients) c.close();
       await server.shutdown();
-      if (name) await backend?.remove(name).catch(() => {});
-      await t.close();
-      await service.stop();
+      await w.close();
     }
   },
 });
