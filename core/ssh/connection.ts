@@ -173,6 +173,32 @@ export class SshConnection {
     });
   }
 
+  /**
+   * A command whose output is read as it comes (`tail -F`, a terminal), optionally on a PTY: the
+   * channel itself, for the caller to read, write, signal and close.
+   */
+  execStream(command: string, pty?: { term?: string; cols: number; rows: number }): Promise<ClientChannel> {
+    if (this.#closed) return Promise.reject(new AppError("SSH_UNAVAILABLE", "The SSH connection is not open."));
+    return new Promise((resolve, reject) => {
+      const opened = (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return reject(unavailable(err));
+        channel.on("error", () => {}); // a channel torn down with its connection must not throw
+        resolve(channel);
+      };
+      try {
+        if (pty) {
+          this.client.exec(
+            command,
+            { pty: { term: pty.term ?? "xterm-256color", cols: pty.cols, rows: pty.rows } },
+            opened,
+          );
+        } else this.client.exec(command, opened);
+      } catch (e) {
+        reject(unavailable(e as Error));
+      }
+    });
+  }
+
   /** An interactive shell on a PTY. */
   shell(opts: { term?: string; cols?: number; rows?: number } = {}): Promise<ClientChannel> {
     return new Promise((resolve, reject) =>

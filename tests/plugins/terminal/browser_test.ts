@@ -64,7 +64,7 @@ Deno.test({
       await page.click(".terminal-box");
       await page.keyboard.type(`echo typed-$(( 6 * 7 ))-${tag}\n`);
       const rows = page.locator(".terminal-box .xterm-rows");
-      await rows.filter({ hasText: `typed-42-${tag}` }).waitFor({ timeout: 10_000 });
+      await rows.filter({ hasText: `typed-42-${tag}` }).waitFor({ timeout: 30_000 });
       await page.screenshot({ path: `${SHOTS}/terminal-tab.png` });
       // xterm's own style rules (blocked as <style> by the CSP) apply through adopted stylesheets.
       const display = await page.locator(".terminal-box .xterm-rows span").first()
@@ -77,11 +77,11 @@ Deno.test({
         "tmux -L claworc detach-client -a -s cw-main 2>/dev/null; " +
           "tmux -L claworc detach-client -s cw-main",
       );
-      await page.locator('[data-testid="terminal-status"]', { hasText: /Reconnecting/ }).waitFor({ timeout: 10_000 });
+      await page.locator('[data-testid="terminal-status"]', { hasText: /Reconnecting/ }).waitFor({ timeout: 30_000 });
       await page.locator('[data-testid="terminal-status"]', { hasText: "Connected" }).waitFor({ timeout: 30_000 });
-      await rows.filter({ hasText: `typed-42-${tag}` }).waitFor({ timeout: 10_000 });
+      await rows.filter({ hasText: `typed-42-${tag}` }).waitFor({ timeout: 30_000 });
       await page.keyboard.type(`echo again-${tag}\n`);
-      await rows.filter({ hasText: `again-${tag}` }).waitFor({ timeout: 10_000 });
+      await rows.filter({ hasText: `again-${tag}` }).waitFor({ timeout: 30_000 });
       await page.locator('[data-testid="terminal-tab-main"]').waitFor();
       const other = errors.filter((e) => !/Applying inline style violates/.test(e));
       assert.deepEqual(other, [], "no page errors besides the CSP reports of xterm's <style> elements");
