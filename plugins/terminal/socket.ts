@@ -1,6 +1,5 @@
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
-import { actorOf, AppError, type CoreServices } from "../../core/mod.ts";
+import { actorOf, AppError, type CoreServices, readSessionCookie } from "../../core/mod.ts";
 import { bridge } from "./bridge.ts";
 import { newSessionId, tmuxName } from "./names.ts";
 import type { TerminalOptions } from "./options.ts";
@@ -13,8 +12,6 @@ import { attachCommand, clampSize, markDetachedCommand, prepareCommand, TMUX } f
 /** The services a terminal socket uses. */
 export type TerminalServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit">;
 
-/** Core does not export its session-cookie reader to plugins; the cookie's name is part of the HTTP contract. */
-const SESSION_COOKIE = "claworc_session";
 /** Most bytes of replay read from the instance. */
 const MAX_PREPARE_OUTPUT = 32 << 20;
 
@@ -37,7 +34,7 @@ export async function openTerminal(
   const sessionId = query.session_id ?? newSessionId();
   const name = tmuxName(sessionId);
   const size = clampSize(query.cols, query.rows);
-  const token = getCookie(c, SESSION_COOKIE) ?? "";
+  const token = readSessionCookie(c) ?? "";
   const actor = actorOf(c);
   const target = `instance:${instanceId}`;
 

@@ -9,6 +9,8 @@ export interface TerminalSocketEvents {
 
 /** Close codes after which reconnecting cannot help (see `../protocol.ts`). */
 const FINAL_CODES = new Set([1009, 4001, 4003, 4004]);
+/** Longest wait for tmux's first output after an attach before input is sent anyway. */
+const ATTACH_GRACE_MS = 3_000;
 /** Reconnect delays, in ms (the last repeats). */
 const DELAYS = [500, 1000, 2000, 4000, 8000];
 
@@ -21,6 +23,13 @@ export class TerminalSocket {
   #ws: WebSocket | null = null;
   #queue: Uint8Array[] = [];
   #paused = false;
+  /**
+   * Input waits until tmux has drawn after an attach: keys typed while its client is still setting up
+   * the terminal can be lost. Counted in bytes still expected from the replay before live output.
+   */
+  #replayLeft = 0;
+  #attached = false;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -46,16 +55,25 @@ export class TerminalSocket {
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
     this.#paused = false;
+    this.#attached = false;
     let ended = false;
     ws.onmessage = (e) => {
-      if (e.data instanceof ArrayBuffer) return this.ev.onData(new Uint8Array(e.data));
+      if (e.data instanceof ArrayBuffer) {
+        const bytes = new Uint8Array(e.data);
+        this.ev.onData(bytes);
+        this.#replayLeft -= bytes.length;
+        if (!this.#attached && this.#replayLeft < 0) this.#ready();
+        return;
+      }
       const m = JSON.parse(String(e.data));
       if (m.type === "session") {
         this.sessionId = m.session_id;
         this.#attempt = 0;
         this.ev.onAttach(m);
         this.ev.onStatus("live");
-        this.#flush();
+        this.#replayLeft = m.replay_bytes ?? 0;
+        clearTimeout(this.#graceTimer);
+        this.#graceTimer = setTimeout(() => this.#ready(), ATTACH_GRACE_MS);
       } else if (m.type === "pause") this.#paused = true;
       else if (m.type === "resume") {
         this.#paused = false;
@@ -90,11 +108,21 @@ export class TerminalSocket {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#graceTimer);
     this.#ws?.close(1000);
+  }
+
+  /** tmux answered after the attach (or the grace ran out): queued input may go. */
+  #ready(): void {
+    clearTimeout(this.#graceTimer);
+    this.#attached = true;
+    this.#flush();
   }
 
   #flush(): void {
     const ws = this.#ws;
-    while (ws?.readyState === WebSocket.OPEN && !this.#paused && this.#queue.length) ws.send(this.#queue.shift()!);
+    while (ws?.readyState === WebSocket.OPEN && this.#attached && !this.#paused && this.#queue.length) {
+      ws.send(this.#queue.shift()!);
+    }
   }
 }
