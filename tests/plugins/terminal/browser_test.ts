@@ -64,7 +64,17 @@ Deno.test({
       await page.click(".terminal-box");
       await page.keyboard.type(`echo typed-$(( 6 * 7 ))-${tag}\n`);
       const rows = page.locator(".terminal-box .xterm-rows");
-      await rows.filter({ hasText: `typed-42-${tag}` }).waitFor({ timeout: 30_000 });
+      await rows.filter({ hasText: `typed-42-${tag}` }).waitFor({ timeout: 30_000 }).catch(async (e) => {
+        await page.screenshot({ path: `${SHOTS}/terminal-tab-failed.png` });
+        const pane = await server.services.ssh.exec(
+          id,
+          "tmux -L claworc list-sessions; tmux -L claworc capture-pane -p -t cw-main",
+        )
+          .catch((x) => ({ stdout: String(x) }));
+        const status = await page.locator('[data-testid="terminal-status"]').textContent();
+        const active = await page.evaluate("document.activeElement?.className");
+        throw new Error(`${e.message}\nstatus: ${status}; focus: ${active}\npane:\n${pane.stdout}`);
+      });
       await page.screenshot({ path: `${SHOTS}/terminal-tab.png` });
       // xterm's own style rules (blocked as <style> by the CSP) apply through adopted stylesheets.
       const display = await page.locator(".terminal-box .xterm-rows span").first()
