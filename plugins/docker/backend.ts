@@ -172,8 +172,10 @@ export class DockerBackend implements RuntimeBackend {
     return this.#engine(() => this.docker.getContainer(name).stop({ t: 20 }).then(() => {}), [304]);
   }
 
-  restart(name: string): Promise<void> {
-    return this.#engine(() => this.docker.getContainer(name).restart({ t: 20 }).then(() => {}));
+  /** Stop, then start: Podman's restart can race its own kill ("container state improper: stopped"). */
+  async restart(name: string): Promise<void> {
+    await this.stop(name);
+    await this.start(name);
   }
 
   /** The container, every volume labelled for it and its network; nothing is left behind. */

@@ -101,7 +101,9 @@ Deno.test({
       await f.pool.exec(1, "rm -f ~/.npmrc && ln -s /etc/claworc-planted ~/.npmrc && mkdir -p ~/.config/chromium");
       await f.pool.exec(1, "rm -rf ~/.local && ln -s /etc ~/.local");
       f.pool.stop(1);
-      await container.restart({ t: 5 });
+      // Stop then start (Podman's restart can race its own kill: "container state improper: stopped").
+      await container.stop({ t: 5 }).catch(() => {});
+      await container.start();
       const again = Object.values((await container.inspect()).NetworkSettings.Networks ?? {})[0]?.IPAddress;
       f.endpoints.set(1, { host: again!, port: 22, username: "agent", hostKey: hostKey.publicKey });
       await until(async () => (await f.pool.reconnect(1, 1)).status === "ok", 30_000, "sshd back after restart")
