@@ -9,8 +9,11 @@ export interface TerminalSocketEvents {
 
 /** Close codes after which reconnecting cannot help (see `../protocol.ts`). */
 const FINAL_CODES = new Set([1009, 4001, 4003, 4004]);
-/** Longest wait for tmux's first output after an attach before input is sent anyway. */
-const ATTACH_GRACE_MS = 3_000;
+/**
+ * Longest wait for tmux's first output after an attach before input is sent anyway (a loaded machine
+ * can take seconds, and keys sent before tmux has set up its terminal are lost).
+ */
+const ATTACH_GRACE_MS = 15_000;
 /** Reconnect delays, in ms (the last repeats). */
 const DELAYS = [500, 1000, 2000, 4000, 8000];
 
