@@ -86,8 +86,9 @@ Deno.test({
       await until(() => a.since(mark).includes("40 132"), 10_000, "stty size after the resize");
 
       // The browser goes away: the session stays (detached), a reattach replays its scrollback and keeps the shell.
-      a.type(`echo before-drop-${tag}\r`);
-      await until(() => a.text().includes(`before-drop-${tag}\r\n`), 10_000, "the marker");
+      // The output (computed, so the echoed command line cannot match) — tmux may redraw instead of "\r\n".
+      a.type(`echo before-drop-$((40 + 2))-${tag}\r`);
+      await until(() => a.text().includes(`before-drop-42-${tag}`), 20_000, "the marker");
       a.close();
       await until(
         async () => (await sessionsOf(admin)).some((s) => s.session_id === "main" && !s.attached),
@@ -100,7 +101,7 @@ Deno.test({
       assert.equal(info.created, false);
       assert.ok((info.replay_bytes as number) > 0);
       await until(() => b.bytes >= (info.replay_bytes as number), 5_000, "the replay");
-      assert.ok(b.text().includes(`before-drop-${tag}`), "the replay holds the earlier output");
+      assert.ok(b.text().includes(`before-drop-42-${tag}`), "the replay holds the earlier output");
       mark = b.text().length;
       b.type("echo $KEEP\r");
       await until(() => b.since(mark).includes(`kept-${tag}`), 10_000, "the same shell after the reattach");
