@@ -1,15 +1,8 @@
 import { useState } from "preact/hooks";
 import { api, errorText, useHydrated } from "./_api.ts";
-import { type LiveOperation, useLiveEvents } from "./_live.ts";
+import { type LiveInstance, type LiveOperation, useLiveEvents } from "./_live.ts";
 
-export interface DashboardInstance {
-  id: number;
-  name: string;
-  display_name: string;
-  status: string;
-  status_reason: string;
-  cpu_limit: string;
-  memory_limit: string;
+export interface DashboardInstance extends LiveInstance {
   assigned_users: string[];
   /** The SSH connection's state (connected, reconnecting, ...), pushed live. */
   ssh_state?: string;

@@ -1,16 +1,9 @@
 import { api, ApiError } from "../../../islands/_api.ts";
 
+import type { FileEntry } from "../listing.ts";
+
 /** One listing entry, as `GET .../files/browse` returns it. */
-export interface Entry {
-  name: string;
-  type: "file" | "directory" | "symlink" | "other";
-  size: number | null;
-  mode: number;
-  permissions: string;
-  mtime: string;
-  target?: string;
-  target_type?: "file" | "directory" | "other" | "missing";
-}
+export type Entry = FileEntry;
 
 export interface Listing {
   path: string;
