@@ -1,5 +1,5 @@
 /** Core's public surface for plugins: import from here, never from core's internals. */
-export type { InstanceTab, Plugin, PluginContext, PluginPage, ServiceName } from "./plugins/contract.ts";
+export type { InstanceTab, MetricFamily, Plugin, PluginContext, PluginPage, ServiceName } from "./plugins/contract.ts";
 export { definePlugin } from "./plugins/contract.ts";
 export type {
   InstanceSpec,

@@ -22,7 +22,7 @@ export function coreRoutes(root: Router, s: CoreServices, host: PluginHost): voi
   settingsRoutes(api, s);
   sshRoutes(api, s);
   systemRoutes(root, s, host);
-  metricsRoutes(root, s);
+  metricsRoutes(root, s, host);
   staticRoutes(root);
   pageRoutes(root, s, host);
 }

@@ -63,6 +63,8 @@ export class InstanceLifecycle {
   #busy = new Map<number, string>();
   #orphans: RuntimeInstance[] = [];
   #unwatch: (() => void) | null = null;
+  /** Set by `detach()` at shutdown: failures from then on are interruptions, not rollbacks. */
+  #stopping = false;
 
   constructor(private readonly d: LifecycleDeps) {}
 
@@ -253,6 +255,7 @@ export class InstanceLifecycle {
 
   /** At start: reconcile rows with the engine, then follow its events. Safe to call without a backend. */
   async attach(): Promise<void> {
+    this.#stopping = false;
     const backend = this.d.runtime.backend;
     if (!backend) return;
     await this.reconcile().catch((e) => this.d.log.warn("reconcile with the engine failed", { error: String(e) }));
@@ -265,7 +268,12 @@ export class InstanceLifecycle {
     ) ?? null;
   }
 
+  /**
+   * At shutdown: stops following the engine. Operations still running are left as they are (a creation
+   * stays `creating` with its container), for the next start to resume instead of rolling them back.
+   */
   detach(): void {
+    this.#stopping = true;
     this.#unwatch?.();
     this.#unwatch = null;
   }
@@ -294,7 +302,11 @@ export class InstanceLifecycle {
     const run = this.d.operations.begin(inst.id, how.kind, steps);
     return this.#bringUp(backend, inst, how, run).then(
       () => run.succeed(),
-      (e) => this.#failed(backend, inst, actor, how, run, (e as Error).message),
+      (e) =>
+        this.#stopping
+          // The control plane is shutting down under it: nothing is rolled back; the next start resumes it.
+          ? this.d.log.info("instance operation interrupted by shutdown", { instance: inst.name, kind: how.kind })
+          : this.#failed(backend, inst, actor, how, run, (e as Error).message),
     ).catch((e) => this.d.log.error("instance operation clean-up failed", { instance: inst.name, error: String(e) }))
       .finally(() => this.#busy.delete(inst.id));
   }

@@ -36,6 +36,17 @@ export interface InstanceTab {
   render(c: Context<AppEnv>, user: SessionUser, instanceId: number): VNode | Promise<VNode>;
 }
 
+/**
+ * A metric a plugin adds to `GET /metrics`: a Prometheus family named `claworc_<plugin>_...`, whose
+ * samples are read at each scrape (label values are escaped by the host).
+ */
+export interface MetricFamily {
+  name: string;
+  type: "gauge" | "counter";
+  help: string;
+  samples(): { labels?: Record<string, string>; value: number }[];
+}
+
 /** What a plugin gets from the host during `setup` and `ready`. */
 export interface PluginContext<N extends ServiceName = ServiceName> {
   readonly name: string;
@@ -47,6 +58,8 @@ export interface PluginContext<N extends ServiceName = ServiceName> {
   api(prefix: string): Router;
   page(page: PluginPage): void;
   instanceTab(tab: InstanceTab): void;
+  /** Adds a metric family to `GET /metrics`. */
+  metric(family: MetricFamily): void;
   /** Registers the runtime backend this plugin implements (one per host). */
   provideBackend(backend: RuntimeBackend): void;
   /** A function the host calls when checking `/health` (true = healthy). */

@@ -1,6 +1,6 @@
 import type { CoreServices } from "../services.ts";
 import type { Router } from "../http/router.ts";
-import type { InstanceTab, Plugin, PluginContext, PluginPage, ServiceName } from "./contract.ts";
+import type { InstanceTab, MetricFamily, Plugin, PluginContext, PluginPage, ServiceName } from "./contract.ts";
 
 const NAME = /^[a-z][a-z0-9-]{1,39}$/;
 
@@ -9,6 +9,8 @@ export class PluginHost {
   readonly pages: PluginPage[] = [];
   /** Instance page tabs, in tab-bar order. */
   readonly instanceTabs: InstanceTab[] = [];
+  /** Metric families plugins added to `GET /metrics`. */
+  readonly metrics: MetricFamily[] = [];
   readonly healthChecks = new Map<string, () => boolean | Promise<boolean>>();
   #plugins: { plugin: Plugin; ctx: PluginContext }[] = [];
   #prefixes = new Map<string, string>();
@@ -84,6 +86,14 @@ export class PluginHost {
         }
         this.instanceTabs.push(tab);
         this.instanceTabs.sort((a, b) => a.order - b.order);
+      },
+      metric: (family) => {
+        const prefix = `claworc_${plugin.name.replaceAll("-", "_")}_`;
+        if (!family.name.startsWith(prefix) || !/^[a-z_][a-z0-9_]*$/.test(family.name)) {
+          throw new Error(`Plugin "${plugin.name}": metric names must start with ${prefix} (got "${family.name}").`);
+        }
+        if (this.metrics.some((m) => m.name === family.name)) throw new Error(`Metric ${family.name} is added twice.`);
+        this.metrics.push(family);
       },
       provideBackend: (backend) => {
         const current = this.services.runtime.backend;

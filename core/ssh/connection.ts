@@ -29,6 +29,9 @@ export interface ConnectOptions {
   allowLocalAddress?: (address: string) => boolean;
 }
 
+/** Kinds of channel counted per connection: commands, streamed commands, PTYs (terminals), SFTP, tunnels. */
+export type ChannelKind = "exec" | "stream" | "pty" | "sftp" | "tunnel";
+
 export interface ExecResult {
   stdout: string;
   stderr: string;
@@ -56,6 +59,7 @@ export class SourceAddressRefusedError extends Error {
 export class SshConnection {
   #closed = false;
   #onClose = new Set<(reason: string) => void>();
+  #open: Record<ChannelKind, number> = { exec: 0, stream: 0, pty: 0, sftp: 0, tunnel: 0 };
 
   private constructor(
     private readonly client: Client,
@@ -130,6 +134,18 @@ export class SshConnection {
     return this.#closed;
   }
 
+  /** Channels open now, by kind (for `/metrics`). */
+  openChannels(): Readonly<Record<ChannelKind, number>> {
+    return this.#open;
+  }
+
+  /** Counts `channel` as open until it closes; returns it. */
+  #track<T extends { once(event: "close", cb: () => void): unknown }>(kind: ChannelKind, channel: T): T {
+    this.#open[kind]++;
+    channel.once("close", () => this.#open[kind]--);
+    return channel;
+  }
+
   /** Calls `cb` once when the connection ends, with a reason. */
   onClose(cb: (reason: string) => void): void {
     this.#onClose.add(cb);
@@ -141,6 +157,7 @@ export class SshConnection {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, stream) => {
         if (err) return reject(unavailable(err));
+        this.#track("exec", stream);
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let size = 0;
@@ -183,7 +200,7 @@ export class SshConnection {
       const opened = (err: Error | undefined, channel: ClientChannel) => {
         if (err) return reject(unavailable(err));
         channel.on("error", () => {}); // a channel torn down with its connection must not throw
-        resolve(channel);
+        resolve(this.#track(pty ? "pty" : "stream", channel));
       };
       try {
         if (pty) {
@@ -204,14 +221,14 @@ export class SshConnection {
     return new Promise((resolve, reject) =>
       this.client.shell(
         { term: opts.term ?? "xterm-256color", cols: opts.cols ?? 80, rows: opts.rows ?? 24 },
-        (err, ch) => err ? reject(unavailable(err)) : resolve(ch),
+        (err, ch) => err ? reject(unavailable(err)) : resolve(this.#track("pty", ch)),
       )
     );
   }
 
   sftp(): Promise<SFTPWrapper> {
     return new Promise((resolve, reject) =>
-      this.client.sftp((err, sftp) => err ? reject(unavailable(err)) : resolve(sftp))
+      this.client.sftp((err, sftp) => err ? reject(unavailable(err)) : resolve(this.#track("sftp", sftp)))
     );
   }
 
@@ -223,7 +240,7 @@ export class SshConnection {
         0,
         host,
         port,
-        (err, ch) => err ? reject(unavailable(err)) : resolve(ch as ClientChannel & Duplex),
+        (err, ch) => err ? reject(unavailable(err)) : resolve(this.#track("tunnel", ch as ClientChannel & Duplex)),
       )
     );
   }

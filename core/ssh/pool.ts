@@ -4,7 +4,13 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { SshEndpoint } from "../plugins/runtime_backend.ts";
 import type { SshEvents } from "./events.ts";
-import { type ExecResult, HostKeyMismatchError, SourceAddressRefusedError, SshConnection } from "./connection.ts";
+import {
+  type ChannelKind,
+  type ExecResult,
+  HostKeyMismatchError,
+  SourceAddressRefusedError,
+  SshConnection,
+} from "./connection.ts";
 import type { HostKeyPins } from "./host_keys.ts";
 import type { SshKeyStore } from "./key_store.ts";
 import { Link } from "./link.ts";
@@ -100,6 +106,16 @@ export class SshPool {
   current(instanceId: number): SshConnection | undefined {
     const conn = this.#links.get(instanceId)?.conn;
     return conn && !conn.closed ? conn : undefined;
+  }
+
+  /** Channels open now over every live connection, by kind. */
+  openChannels(): Record<ChannelKind, number> {
+    const sum: Record<ChannelKind, number> = { exec: 0, stream: 0, pty: 0, sftp: 0, tunnel: 0 };
+    for (const link of this.#links.values()) {
+      if (!link.conn || link.conn.closed) continue;
+      for (const [kind, n] of Object.entries(link.conn.openChannels())) sum[kind as ChannelKind] += n;
+    }
+    return sum;
   }
 
   async exec(

@@ -4,7 +4,7 @@ import { terminalDefaults, type TerminalOptions } from "./options.ts";
 import { terminalQuery } from "./query.ts";
 import { reapOnce } from "./reaper.ts";
 import { addSessionRoutes } from "./sessions_api.ts";
-import { openTerminal } from "./socket.ts";
+import { openTerminal, OpenTerminals } from "./socket.ts";
 
 export { terminalDefaults, type TerminalOptions } from "./options.ts";
 
@@ -17,6 +17,7 @@ export { terminalDefaults, type TerminalOptions } from "./options.ts";
 export function terminalPlugin(options: Partial<TerminalOptions> = {}) {
   const opts: TerminalOptions = { ...terminalDefaults, ...options };
   let timer: ReturnType<typeof setInterval> | undefined;
+  const open = new OpenTerminals();
   return definePlugin({
     name: "terminal",
     needs: ["ssh", "instances", "sessions", "audit", "users", "clock"],
@@ -34,7 +35,13 @@ export function terminalPlugin(options: Partial<TerminalOptions> = {}) {
       }, (c, { query, user }) => {
         const instanceId = numericParam(c, "id");
         s.instances.get(instanceId);
-        return openTerminal(c, s, { instanceId, user, query }, opts);
+        return openTerminal(c, s, { instanceId, user, query }, opts, open);
+      });
+      ctx.metric({
+        name: "claworc_terminal_sockets",
+        type: "gauge",
+        help: 'Browser terminal sockets attached now (their PTYs count in claworc_ssh_channels{kind="pty"}).',
+        samples: () => [{ value: open.size }],
       });
       addSessionRoutes(r, s);
       ctx.instanceTab({
@@ -52,6 +59,7 @@ export function terminalPlugin(options: Partial<TerminalOptions> = {}) {
       timer = setInterval(reap, opts.reapIntervalMs);
     },
     close() {
+      open.endAll();
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
     },

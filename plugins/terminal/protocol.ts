@@ -14,7 +14,7 @@
  *     - `{"type":"exit","code","session_ended"}` when the PTY ends, then the socket closes: with
  *       `session_ended` true the shell exited (do not reattach), false means detached (reattach).
  *   - browser → server: `{"type":"resize","cols","rows"}`.
- * - **Close codes**: 1000 session ended, 1011 error, 1009 input overflow, 4001 sign-in ended,
+ * - **Close codes**: 1000 session ended, 1001 server shutting down (reattach later), 1011 error, 1009 input overflow, 4001 sign-in ended,
  *   4003 access to the instance removed, 4004 session closed by someone (DELETE).
  */
 export type ServerMessage =
@@ -30,6 +30,7 @@ export type ClientMessage = { type: "resize"; cols: number; rows: number };
 /** Close codes used by the server. */
 export const CLOSE = {
   normal: 1000,
+  goingAway: 1001,
   error: 1011,
   inputOverflow: 1009,
   signedOut: 4001,

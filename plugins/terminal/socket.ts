@@ -12,6 +12,26 @@ import { attachCommand, clampSize, markDetachedCommand, prepareCommand, TMUX } f
 /** The services a terminal socket uses. */
 export type TerminalServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit">;
 
+/** The terminal sockets open in this process: counted for `/metrics`, ended when the plugin closes. */
+export class OpenTerminals {
+  #ends = new Set<() => void>();
+
+  get size(): number {
+    return this.#ends.size;
+  }
+
+  /** Adds a socket's end function; returns the function that removes it. */
+  add(end: () => void): () => void {
+    this.#ends.add(end);
+    return () => this.#ends.delete(end);
+  }
+
+  /** Ends every socket (the browsers reattach to their tmux sessions once the server is back). */
+  endAll(): void {
+    for (const end of [...this.#ends]) end();
+  }
+}
+
 /** Most bytes of replay read from the instance. */
 const MAX_PREPARE_OUTPUT = 32 << 20;
 
@@ -26,6 +46,7 @@ export async function openTerminal(
   s: TerminalServices,
   req: { instanceId: number; user: { id: number; role: "admin" | "user" }; query: TerminalQuery },
   opts: TerminalOptions,
+  open: OpenTerminals,
 ): Promise<Response> {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");
@@ -66,6 +87,7 @@ export async function openTerminal(
   let closeReason = "browser closed";
   let ended = false;
 
+  const forget = open.add(() => finish(CLOSE.goingAway, "The control plane is shutting down."));
   const recheck = setInterval(() => {
     if (!s.sessions.resolve(token, false)) finish(CLOSE.signedOut, "Your session ended.");
     else if (!s.instances.visibleTo(user, instanceId)) finish(CLOSE.forbidden, "You no longer have access.");
@@ -75,6 +97,7 @@ export async function openTerminal(
   function finish(code: number, reason: string) {
     if (ended) return;
     ended = true;
+    forget();
     closeReason = reason;
     clearInterval(recheck);
     stopBridge();

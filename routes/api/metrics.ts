@@ -1,4 +1,5 @@
 import type { Router } from "../../core/http/router.ts";
+import type { PluginHost } from "../../core/plugins/host.ts";
 import type { CoreServices } from "../../core/services.ts";
 
 /** A Prometheus label value, escaped. */
@@ -19,9 +20,10 @@ function countBy<T>(items: T[], key: (t: T) => string): [string, number][] {
 
 /**
  * `GET /metrics`: instances by status, SSH connections by state, tunnel probe latencies, SSH events
- * and HTTP requests since start. Admins, or a scraper with `CLAWORC_METRICS_TOKEN` as a bearer token.
+ * open SSH channels by kind (terminals are `pty`, tunnels `tunnel`), HTTP requests since start, then the
+ * families plugins added. Admins, or a scraper with `CLAWORC_METRICS_TOKEN` as a bearer token.
  */
-export function metricsRoutes(root: Router, s: CoreServices): void {
+export function metricsRoutes(root: Router, s: CoreServices, host: PluginHost): void {
   root.add({
     method: "GET",
     path: "/metrics",
@@ -62,6 +64,12 @@ export function metricsRoutes(root: Router, s: CoreServices): void {
         [...s.sshEventCounts].map(([k, n]) => [`type="${label(k)}"`, n]),
       ),
       metric(
+        "claworc_ssh_channels",
+        "gauge",
+        "SSH channels open now, by kind (exec, stream, pty = terminals, sftp, tunnel).",
+        Object.entries(s.ssh.openChannels()).map(([k, n]) => [`kind="${k}"`, n]),
+      ),
+      metric(
         "claworc_http_requests_total",
         "counter",
         "HTTP requests answered since start, by method and status class.",
@@ -69,6 +77,17 @@ export function metricsRoutes(root: Router, s: CoreServices): void {
           const [method, code] = k.split(" ");
           return [`method="${method}",code="${code}"`, n];
         }),
+      ),
+      ...host.metrics.map((m) =>
+        metric(
+          m.name,
+          m.type,
+          m.help,
+          m.samples().map(({ labels = {}, value }) => [
+            Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`).join(","),
+            value,
+          ]),
+        )
       ),
     ].join("\n\n") + "\n";
     return c.body(body, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

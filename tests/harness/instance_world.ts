@@ -16,29 +16,61 @@ export interface InstanceWorld {
   admin: string;
   id: number;
   name: string;
+  /**
+   * Restarts the control plane: closes the app (the instance keeps running) and opens a new one on the
+   * same data folder and engine, as after a process restart; `t` is then the new app. Returns once SSH
+   * is connected again.
+   */
+  restart(): Promise<TestApp>;
   /** Removes the instance, then closes the app and the engine. */
   close(): Promise<void>;
 }
 
 /**
- * Builds that world for a feature plugin's test: `plugins` replace the built-in ones of the same name,
- * the docker backend gets its own network prefix, and the call returns once SSH is connected.
+ * Builds that world for a feature plugin's test: the plugins `makePlugins` returns replace the built-in
+ * ones of the same name (made anew for each app), the docker backend gets its own network prefix, and
+ * the call returns once SSH is connected.
  */
-export async function instanceWorld(tag: string, plugins: Plugin[], displayName: string): Promise<InstanceWorld> {
+export async function instanceWorld(
+  tag: string,
+  makePlugins: () => Plugin[],
+  displayName: string,
+): Promise<InstanceWorld> {
   const service = await startPodman();
   await buildAgentImage(undefined, service.env);
-  const replaced = new Set(["docker", ...plugins.map((p) => p.name)]);
-  const t = await testApp({ CLAWORC_AGENT_IMAGE: AGENT_IMAGE }, [
-    ...builtinPlugins().filter((p) => !replaced.has(p.name)),
-    dockerPlugin({ socketPath: service.socketPath, network: `claworc-w-${tag}` }),
-    ...plugins,
-  ]);
-  const backend = t.services.runtime.backend as DockerBackend;
+  const replaced = new Set(["docker", ...makePlugins().map((p) => p.name)]);
+  const dataPath = await Deno.makeTempDir({ prefix: "claworc-world-" });
+  const open = () =>
+    testApp({ CLAWORC_AGENT_IMAGE: AGENT_IMAGE }, [
+      ...builtinPlugins().filter((p) => !replaced.has(p.name)),
+      dockerPlugin({ socketPath: service.socketPath, network: `claworc-w-${tag}` }),
+      ...makePlugins(),
+    ], { dataPath });
+  let t = await open();
+  let backend = t.services.runtime.backend as DockerBackend;
   let name = "";
   const close = async () => {
     if (name) await backend.remove(name).catch(() => {});
     await t.close();
     await service.stop();
+    await Deno.remove(dataPath, { recursive: true });
+  };
+  const world = { service, t, backend, admin: "", id: 0, name, close } as InstanceWorld;
+  world.restart = async () => {
+    await t.close();
+    t = world.t = await open();
+    backend = world.backend = t.services.runtime.backend as DockerBackend;
+    await t.services.lifecycle.attach();
+    await until(() => t.services.ssh.status(world.id).state === "connected", 60_000, "SSH after the restart")
+      .catch((e) => {
+        const { state, events } = t.services.ssh.status(world.id) as { state: string; events?: unknown };
+        throw new Error(
+          `${e.message}: ${state}, ${JSON.stringify(events)}, ${t.services.instances.get(world.id).status} ${
+            t.services.instances.get(world.id).status_reason
+          }`,
+        );
+      });
+    return t;
   };
   try {
     const admin = await t.setupAdmin();
@@ -51,7 +83,7 @@ export async function instanceWorld(tag: string, plugins: Plugin[], displayName:
     const { id } = await created.json();
     name = t.services.instances.get(id).name;
     await until(() => t.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
-    return { service, t, backend, admin, id, name, close };
+    return Object.assign(world, { admin, id, name });
   } catch (e) {
     await close();
     throw e;

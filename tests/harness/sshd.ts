@@ -35,6 +35,11 @@ export interface SshdOptions {
   extraConfig?: string;
   /** Run sshd inside this network namespace (made by the test with `ip netns add`). */
   netns?: string;
+  /**
+   * Host folders bound over existing paths inside sshd's private mount namespace only (e.g. a test folder
+   * over /var/log, so sessions see the files an instance would have there without touching the machine's).
+   */
+  binds?: { source: string; target: string }[];
 }
 
 /** A running (or stopped) test sshd. */
@@ -171,6 +176,7 @@ class TestSshd implements Sshd {
     hostPublicKey: string,
     owner: { uid: number; gid: number } | null,
     readonly netns: string | null = null,
+    readonly binds: { source: string; target: string }[] = [],
   ) {
     this.dir = dir;
     this.#owner = owner;
@@ -211,6 +217,7 @@ class TestSshd implements Sshd {
         binds.push(`mount --bind ${shQuote(`${d}/empty`)} ${record}`);
       }
     }
+    for (const b of this.binds) binds.push(`mount --bind ${shQuote(b.source)} ${shQuote(b.target)}`);
     const script = [
       `exec 2>>${shQuote(`${d}/stderr.log`)}`,
       ...binds,
@@ -356,7 +363,16 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const owner = user === "root" ? null : await userIds(user);
     // Another login user must be able to reach its authorized_keys in the folder.
     if (owner) await Deno.chmod(dir, 0o711);
-    const sshd = new TestSshd(dir, host, port, user, publicKeyLine(hostKey.public), owner, opts.netns ?? null);
+    const sshd = new TestSshd(
+      dir,
+      host,
+      port,
+      user,
+      publicKeyLine(hostKey.public),
+      owner,
+      opts.netns ?? null,
+      opts.binds,
+    );
     await sshd.setAuthorizedKeys(opts.authorizedKeys ?? []);
     await sshd.start();
     return sshd;

@@ -47,6 +47,9 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
   const ticket = useRef(0);
   const picker = useRef<HTMLInputElement>(null);
   const cwd = listing?.path ?? "";
+  /** The folder shown now, for work that finishes later (an upload, a save) and must not act on a stale one. */
+  const shown = useRef(cwd);
+  shown.current = cwd;
   const roots = listing?.roots ?? configured;
   const dirty = open !== null && open.text !== open.saved;
 
@@ -102,13 +105,15 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
 
   async function save() {
     if (!open) return;
+    const { path, text } = open;
     setSaving(true);
     setError("");
     try {
-      await files.save(open.path, open.text);
-      setOpen({ ...open, saved: open.text });
-      setNotice(`Saved ${open.path}.`);
-      if (parent(open.path) === cwd) void load(cwd);
+      await files.save(path, text);
+      // Keep what was typed while the save was on its way: only the saved text is marked saved.
+      setOpen((now) => now?.path === path ? { ...now, saved: text } : now);
+      setNotice(`Saved ${path}.`);
+      if (parent(path) === shown.current) void load(shown.current);
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -165,7 +170,8 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
         update(i, { state: "failed", error: errorText(e) });
       }
     }
-    if (dir === cwd) await load(dir);
+    // Refresh the listing only if the user is still in that folder (not pull them back to it).
+    if (dir === shown.current) await load(dir);
   }
 
   function onDrop(e: DragEvent) {
@@ -417,7 +423,7 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
           text={open.text}
           saved={open.saved}
           busy={saving}
-          onInput={(text) => setOpen({ ...open, text })}
+          onInput={(text) => setOpen((now) => now && { ...now, text })}
           onSave={save}
           onClose={() => guarded(() => setOpen(null))}
         />

@@ -12,7 +12,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const tag = crypto.randomUUID().slice(0, 6);
-    const w = await instanceWorld(tag, [logsPlugin({ heartbeatMs: 500, maxQueuedChars: 64_000 })], `Logs ${tag}`);
+    const w = await instanceWorld(tag, () => [logsPlugin({ heartbeatMs: 500, maxQueuedChars: 64_000 })], `Logs ${tag}`);
     const { t, service, admin, id, name } = w;
     try {
       const assignedId = await t.createUser(admin, "assigned");

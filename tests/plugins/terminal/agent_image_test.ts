@@ -15,21 +15,20 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const tag = crypto.randomUUID().slice(0, 6);
-    const w = await instanceWorld(tag, [terminalPlugin({ recheckMs: 500 })], `Term ${tag}`);
+    const w = await instanceWorld(tag, () => [terminalPlugin({ recheckMs: 500 })], `Term ${tag}`);
     const { t, admin, id } = w;
-    const server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen() {} },
-      (req, info) => t.app.fetch(req, info),
-    );
+    const serve = (app: typeof t.app) =>
+      Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req, info) => app.fetch(req, info));
+    let server = serve(t.app);
     const clients: TermClient[] = [];
     try {
       const otherId = await t.createUser(admin, "other");
       t.services.users.setAssignedInstances(otherId, [id]);
       const other = await t.login("other", "other-password-1");
 
-      const base = `ws://127.0.0.1:${server.addr.port}/api/v1/instances/${id}/terminal`;
+      const base = () => `ws://127.0.0.1:${server.addr.port}/api/v1/instances/${id}/terminal`;
       const open = (query: string, cookie = admin, origin = ORIGIN) => {
-        const c = new TermClient(`${base}?${query}`, { cookie, origin });
+        const c = new TermClient(`${base()}?${query}`, { cookie, origin });
         clients.push(c);
         return c;
       };
@@ -105,6 +104,13 @@ Deno.test({
       mark = b.text().length;
       b.type("echo $KEEP\r");
       await until(() => b.since(mark).includes(`kept-${tag}`), 10_000, "the same shell after the reattach");
+      // /metrics counts the attached browser and its PTY channel.
+      const metric = async (line: RegExp) => {
+        const text = await (await w.t.request("GET", "/metrics", { cookie: admin })).text();
+        return Number(text.match(line)?.[1]);
+      };
+      await until(async () => await metric(/^claworc_terminal_sockets (\d+)$/m) === 1, 5_000, "one socket counted");
+      assert.equal(await metric(/^claworc_ssh_channels\{kind="pty"\} (\d+)$/m), 1);
 
       // Another user (assigned to the instance): cannot attach to or see the admin's session; their own works.
       const refused = await t.request("GET", `/api/v1/instances/${id}/terminal?session_id=main`, {
@@ -191,6 +197,28 @@ Deno.test({
       assert.ok(audit.some((e) => e.action === "terminal.open" && e.outcome === "denied"), "refusal audited");
       assert.ok(audit.some((e) => e.action === "terminal.close" && e.details.reason === "closed by request"));
       assert.ok(audit.some((e) => e.action === "terminal.close" && e.details.reason === "detached too long"));
+      for (const c of clients) c.close();
+      await until(async () => await metric(/^claworc_terminal_sockets (\d+)$/m) === 0, 10_000, "no socket counted");
+      await until(async () => await metric(/^claworc_ssh_channels\{kind="pty"\} (\d+)$/m) === 0, 10_000, "no PTY");
+
+      // The control plane restarts under an attached terminal: the shell lives on in tmux on the instance,
+      // the owner reattaches to it with the scrollback replayed, and no other user can.
+      const k = open("session_id=keep");
+      await until(() => k.frames("session").length === 1, 20_000, "the session to keep");
+      k.type(`export KEEP2=restart-${tag}; echo before-restart-$((40 + 2))-${tag}\r`);
+      await until(() => k.text().includes(`before-restart-42-${tag}`), 20_000, "the marker before the restart");
+      const t2 = await w.restart();
+      await server.shutdown();
+      server = serve(t2.app);
+      await until(() => k.closed !== null, 10_000, "the old socket to drop with the old process");
+      const back = open("session_id=keep");
+      await until(() => back.frames("session").length === 1, 20_000, "the reattach after the restart");
+      assert.equal(back.frames("session")[0].created, false);
+      await until(() => back.bytes >= (back.frames("session")[0].replay_bytes as number), 5_000, "the replay");
+      assert.ok(back.text().includes(`before-restart-42-${tag}`), "the replay holds the output from before");
+      mark = back.text().length;
+      back.type("echo $KEEP2\r");
+      await until(() => back.since(mark).includes(`restart-${tag}`), 10_000, "the same shell after the restart");
     } finally {
       for (const c of clients) c.close();
       await server.shutdown();

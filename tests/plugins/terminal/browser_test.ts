@@ -58,6 +58,16 @@ Deno.test({
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
       page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      // Every frame of the terminal socket, for the record when typed keys do not show.
+      const frames: string[] = [];
+      page.on("websocket", (ws) => {
+        const note = (dir: string) => (f: { payload: string | Uint8Array }) =>
+          frames.push(
+            `${dir} ${JSON.stringify(typeof f.payload === "string" ? f.payload : new TextDecoder().decode(f.payload))}`,
+          );
+        ws.on("framesent", note(">"));
+        ws.on("framereceived", note("<"));
+      });
       await page.goto(`${server.url}/instances/${id}/terminal`);
       await page.waitForSelector('[data-island="terminal_view"][data-hydrated="true"]');
       await page.locator('[data-testid="terminal-status"]', { hasText: "Connected" }).waitFor({ timeout: 30_000 });
@@ -75,7 +85,10 @@ Deno.test({
           .catch((x) => ({ stdout: String(x) }));
         const status = await page.locator('[data-testid="terminal-status"]').textContent();
         const focus = await page.evaluate("document.activeElement?.className");
+        const clients = await server.services.ssh.exec(id, "tmux -L claworc list-clients; ps -eo pid,stat,args")
+          .catch((x) => ({ stdout: String(x) }));
         console.log(`terminal: first keys not shown; status ${status}; focus ${focus}; pane:\n${pane.stdout}`);
+        console.log(`clients and processes:\n${clients.stdout}\nframes:\n${frames.join("\n")}`);
         await page.click(".terminal-box");
         await page.keyboard.type(`echo typed-$(( 6 * 7 ))-${tag}\n`);
         await typed.waitFor({ timeout: 30_000 });
