@@ -59,6 +59,40 @@ Deno.test("a plugin's routes are mounted under its prefix, carry its policy and 
   }
 });
 
+const GAUGE = { type: "gauge", help: "A test gauge.", samples: () => [] } as const;
+
+Deno.test("a plugin's metric families appear in /metrics with escaped labels, read at each scrape", async () => {
+  let queued = 3;
+  const meter = definePlugin({
+    name: "meter",
+    needs: [],
+    setup(ctx) {
+      ctx.metric({
+        name: "claworc_meter_queued",
+        type: "gauge",
+        help: "Jobs queued.",
+        samples: () => [{ value: queued }, { labels: { queue: 'say "hi"\\' }, value: 1 }],
+      });
+    },
+  });
+  const t = await testApp({}, [...builtinPlugins(), meter]);
+  try {
+    const admin = await t.setupAdmin();
+    const scrape = async () => await (await t.request("GET", "/metrics", { cookie: admin })).text();
+    let text = await scrape();
+    assert.match(text, /^# HELP claworc_meter_queued Jobs queued\.$/m);
+    assert.match(text, /^# TYPE claworc_meter_queued gauge$/m);
+    assert.match(text, /^claworc_meter_queued 3$/m);
+    assert.ok(text.includes('claworc_meter_queued{queue="say \\"hi\\"\\\\"} 1'), text);
+    assert.match(text, /^claworc_ssh_channels\{kind="pty"\} 0$/m);
+    queued = 5;
+    text = await scrape();
+    assert.match(text, /^claworc_meter_queued 5$/m);
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("the host refuses bad names, duplicates, unknown needs and a stolen prefix", async () => {
   const bad: [Plugin[], RegExp][] = [
     [[{ name: "Bad Name", needs: [] }], /must match/],
@@ -68,6 +102,15 @@ Deno.test("the host refuses bad names, duplicates, unknown needs and a stolen pr
       { name: "first", needs: [], setup: (ctx) => void ctx.api("/things") },
       { name: "second", needs: [], setup: (ctx) => void ctx.api("/things") },
     ], /already belongs to plugin "first"/],
+    [
+      [{ name: "meter", needs: [], setup: (ctx) => ctx.metric({ ...GAUGE, name: "claworc_other_x" }) }],
+      /claworc_meter_/,
+    ],
+    [[{
+      name: "meter",
+      needs: [],
+      setup: (ctx) => [1, 2].forEach(() => ctx.metric({ ...GAUGE, name: "claworc_meter_x" })),
+    }], /added twice/],
   ];
   for (const [plugins, message] of bad) await assert.rejects(testApp({}, plugins), message);
 });
