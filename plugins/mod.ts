@@ -2,10 +2,11 @@ import type { Plugin } from "../core/mod.ts";
 import { auditPlugin } from "./audit/mod.tsx";
 import { dockerPlugin } from "./docker/mod.ts";
 import { filesPlugin } from "./files/mod.tsx";
+import { healthPlugin } from "./health/mod.tsx";
 import { logsPlugin } from "./logs/mod.tsx";
 import { terminalPlugin } from "./terminal/mod.tsx";
 
 /** The built-in plugins, in load order. Add a plugin here to ship it. */
 export function builtinPlugins(): Plugin[] {
-  return [auditPlugin(), dockerPlugin(), terminalPlugin(), filesPlugin(), logsPlugin()];
+  return [auditPlugin(), dockerPlugin(), healthPlugin(), terminalPlugin(), filesPlugin(), logsPlugin()];
 }

@@ -5,26 +5,21 @@ import { numericParam, type Router } from "../../core/http/router.ts";
 import { AppError } from "../../core/errors.ts";
 import type { PluginHost } from "../../core/plugins/host.ts";
 import type { CoreServices } from "../../core/services.ts";
-import { eventForApi } from "../../core/ssh/events.ts";
 import { Island } from "../../core/ui/island.tsx";
-import SshPanel, { utcTime } from "../../islands/ssh_panel.tsx";
+import { utcTime } from "../../islands/_time.ts";
 import InstanceActions from "../../islands/instance_actions.tsx";
 import InstanceSettingsForm from "../../islands/instance_settings_form.tsx";
 import { framed } from "./frame.tsx";
 
-/** How many SSH events the page renders up front (the island shows at most this many). */
-const INITIAL_EVENTS = 50;
-/** Core's own tab; plugins' tabs sort around it by `order`. */
-const SSH_TAB = { path: "", title: "SSH", order: 100 };
-
 /**
  * The instance page: a header (name, resources, live status, actions, a running operation's steps),
- * the tab bar, then the selected tab: SSH (core) or one a feature plugin registered.
+ * the tab bar, then the selected tab. Every tab comes from a feature plugin (SSH, Terminal, Files...);
+ * `/instances/:id` opens the first.
  */
 export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHost): void {
   const shell = (c: Context<AppEnv>, id: number, selected: string, body: VNode) => {
     const inst = s.instances.get(id);
-    const tabs = [...host.instanceTabs, SSH_TAB].sort((a, b) => a.order - b.order);
+    const tabs = host.instanceTabs;
     return framed(
       c,
       host,
@@ -69,7 +64,7 @@ export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHo
             {tabs.map((t) => (
               <a
                 key={t.path}
-                href={`/instances/${id}${t.path ? `/${t.path}` : ""}`}
+                href={`/instances/${id}/${t.path}`}
                 aria-current={t.path === selected ? "page" : undefined}
               >
                 {t.title}
@@ -87,19 +82,14 @@ export function instancePageRoutes(root: Router, s: CoreServices, host: PluginHo
     method: "GET",
     path: "/instances/:id",
     permission: "instance",
-    summary: "Instance page: header, tabs, and the SSH connection tab",
+    summary: "Instance page: opens its first tab",
     tags: ["pages"],
   }, (c) => {
     const id = numericParam(c, "id");
     s.instances.get(id);
-    const initial = s.ssh.status(id);
-    const events = s.sshEvents.list(id, INITIAL_EVENTS).map(eventForApi);
-    return shell(
-      c,
-      id,
-      "",
-      <Island name="ssh_panel" component={SshPanel} props={{ instanceId: id, initial, events, canManage: true }} />,
-    );
+    const first = host.instanceTabs[0];
+    if (first) return c.redirect(`/instances/${id}/${first.path}`, 302);
+    return shell(c, id, "", <p class="muted">No feature plugin adds a tab to instances.</p>);
   });
 
   root.add({

@@ -43,7 +43,7 @@ Deno.test({
 
       await page.goto(`${server.url}/`);
       await page.click('[data-testid="instance-link-bot-ui"]');
-      await page.waitForURL(`${server.url}/instances/${inst.id}`);
+      await page.waitForURL(`${server.url}/instances/${inst.id}/ssh`);
       await page.waitForSelector('[data-island="ssh_panel"][data-hydrated="true"]');
       assert.match(await page.textContent('[data-testid="ssh-state"]') ?? "", /disconnected/i);
       await page.click('[data-testid="ssh-test-button"]');

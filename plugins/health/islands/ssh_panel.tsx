@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, errorText, useHydrated } from "./_api.ts";
-import { useLiveEvents } from "./_live.ts";
+import { api, errorText, useHydrated } from "../../../islands/_api.ts";
+import { useLiveEvents } from "../../../islands/_live.ts";
+import { utcTime } from "../../../islands/_time.ts";
 
-import type { LinkMetrics, TunnelHealth } from "../core/ssh/link.ts";
-import type { LinkState } from "../core/ssh/events.ts";
+import type { LinkMetrics, TunnelHealth } from "../../../core/ssh/link.ts";
+import type { LinkState } from "../../../core/ssh/events.ts";
 
 // Type-only imports from core: the server's shapes, erased from the bundle.
 export type SshState = LinkState;
@@ -44,14 +45,6 @@ const EVENT_LIMIT = 50;
 
 /** An action's outcome, shown under the buttons. */
 type Outcome = { ok: boolean; text: string } | null;
-
-/** `2026-01-31T12:00:05.123Z` → `2026-01-31 12:00:05 UTC`: no locale or time zone, so server and browser agree. */
-export function utcTime(iso: string): string {
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return iso;
-  const s = new Date(t).toISOString();
-  return `${s.slice(0, 10)} ${s.slice(11, 19)} UTC`;
-}
 
 /** A duration as its two largest units: `45s`, `12m 5s`, `3h 20m`, `2d 4h`. */
 export function humanDuration(ms: number): string {
