@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { fileAudit, filesWorld, json, q, send } from "./_files_fixture.ts";
 
-const SIZE = 128 * 1024 * 1024;
+const SIZE = 200 * 1024 * 1024;
 const BLOCK = 1024 * 1024;
 
 /** SIZE pseudo-random bytes as a stream made block by block (never held whole), and their SHA-256. */
@@ -76,7 +76,7 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-Deno.test("files: a 128 MiB upload and download stream byte-exact with bounded memory", async () => {
+Deno.test("files: a 200 MiB upload and download stream byte-exact with bounded memory", async () => {
   // The global JSON body cap (1 MiB by default) does not apply: the upload route streams under its own cap.
   const w = await filesWorld();
   try {
