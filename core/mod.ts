@@ -19,3 +19,4 @@ export type { AuditActor, AuditEvent } from "./audit/audit_log.ts";
 export { actorOf } from "./audit/actor.ts";
 export { readSessionCookie } from "./http/session_cookie.ts";
 export { Island } from "./ui/island.tsx";
+export { type ChannelWebSocket, type ChannelWebSocketOptions, openChannelWebSocket } from "./ssh/channel_websocket.ts";
