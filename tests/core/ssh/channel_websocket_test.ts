@@ -57,7 +57,7 @@ Deno.test("channel WebSocket: handshake, subprotocol, text and binary both ways,
 });
 
 /** A raw TCP server that answers the handshake (optionally wrongly) and then writes `frames`. */
-async function rawServer(frames: Uint8Array[], opts: { badAccept?: boolean; status?: string } = {}) {
+function rawServer(frames: Uint8Array[], opts: { badAccept?: boolean; status?: string } = {}) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const received: Uint8Array[] = [];
   (async () => {
@@ -103,7 +103,7 @@ function clientFrames(chunks: Uint8Array[]): [number, Buffer][] {
 }
 
 Deno.test("channel WebSocket: fragments joined, pings answered, then a masked server frame is a protocol error", async () => {
-  const s = await rawServer([
+  const s = rawServer([
     frame(0x01, "frag-"), // text, not final
     frame(0x89, "are-you-there"), // a ping between fragments
     frame(0x80, "ment"), // final continuation
@@ -133,7 +133,7 @@ Deno.test("channel WebSocket: invalid UTF-8 (1007) and oversize messages (1009) 
       [[frame(0x01, "x".repeat(60)), frame(0x80, "y".repeat(60))], 100, 1009],
     ] as [Uint8Array[], number | undefined, number][]
   ) {
-    const s = await rawServer(frames);
+    const s = rawServer(frames);
     try {
       const ws = await openChannelWebSocket(await tcp(s.port), { host: "instance", maxMessageBytes: max });
       const c = collect(ws);
@@ -148,14 +148,14 @@ Deno.test("channel WebSocket: invalid UTF-8 (1007) and oversize messages (1009) 
 
 Deno.test("channel WebSocket: a refused upgrade, a wrong accept key and header injection are errors", async () => {
   for (const opts of [{ status: "403 Forbidden" }, { badAccept: true }]) {
-    const s = await rawServer([], opts);
+    const s = rawServer([], opts);
     try {
       await assert.rejects(openChannelWebSocket(await tcp(s.port), { host: "instance" }), /refused|wrongly/);
     } finally {
       s.close();
     }
   }
-  const s = await rawServer([]);
+  const s = rawServer([]);
   try {
     const stream = await tcp(s.port);
     await assert.rejects(openChannelWebSocket(stream, { host: "a\r\nX-Evil: 1" }), /Invalid WebSocket handshake/);
