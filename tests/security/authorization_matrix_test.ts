@@ -13,6 +13,7 @@ const EXPECTED: Record<string, Permission> = {
   "GET /api/v1/audit-logs/actions": "admin",
   "GET /audit": "admin",
   // plugins/terminal
+  "GET /api/v1/instances/:id/chat": "instance",
   "GET /api/v1/instances/:id/terminal": "instance",
   "GET /api/v1/instances/:id/terminal/sessions": "instance",
   "DELETE /api/v1/instances/:id/terminal/sessions/:sid": "instance",
