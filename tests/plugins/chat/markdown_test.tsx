@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { render } from "preact-render-to-string";
 import { Markdown, safeHref } from "../../../plugins/chat/islands/_markdown.tsx";
 
+const SAMPLE =
+  "# Title\nHello **bold** and *it* with `x<y>`\n<img src=x onerror=alert(1)>\n\n```js\nif (a < b) alert('<b>')\n```\n- one\n- [two](javascript:alert(1))\n1. [site](https://example.test/a?b=1)";
+
 Deno.test("agent Markdown renders a safe subset: no HTML, no script links, code kept verbatim", () => {
   const html = render(
     <Markdown
-      text={"# Title\nHello **bold** and *it* with `x<y>`\n<img src=x onerror=alert(1)>\n\n```js\nif (a < b) alert('<b>')\n```\n- one\n- [two](javascript:alert(1))\n1. [site](https://example.test/a?b=1)"}
+      text={SAMPLE}
     />,
   );
   assert.ok(!/<img|<script|href="javascript/i.test(html), html);
