@@ -117,9 +117,11 @@ export class GatewayClient {
     const hello = await this.request("connect", {
       minProtocol: PROTOCOL,
       maxProtocol: PROTOCOL,
-      client: { id: "cli", version: "claworc", platform: "linux", mode: "cli" },
+      // A trusted local backend (OpenClaw's term): the tunnel lands on loopback and we hold the shared
+      // token, so no device pairing is needed, and admin scope allows session resets and config changes.
+      client: { id: "gateway-client", version: "claworc", platform: "linux", mode: "backend" },
       role: "operator",
-      scopes: ["operator.read", "operator.write"],
+      scopes: ["operator.read", "operator.write", "operator.admin"],
       caps: [],
       auth: { token },
       locale: "en-US",
