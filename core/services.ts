@@ -75,6 +75,8 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     default_cpu_limit: "2",
     default_memory_limit: "4Gi",
     default_vnc_resolution: "1280x800",
+    terminal_recording: false,
+    terminal_recording_retention_days: 30,
   });
   const operations = new Operations(live, clock);
   const runtime = new RuntimeRef();

@@ -4,6 +4,8 @@ import { api, errorText, useHydrated } from "./_api.ts";
 export interface SettingsValues {
   audit_retention_days: number;
   ssh_key_rotation_days: number;
+  terminal_recording: boolean;
+  terminal_recording_retention_days: number;
 }
 
 /** Run-time settings (admin); changes apply without a restart. */
@@ -12,6 +14,8 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
   const [saved, setSaved] = useState<SettingsValues>(settings);
   const [days, setDays] = useState(String(settings.audit_retention_days));
   const [rotation, setRotation] = useState(String(settings.ssh_key_rotation_days));
+  const [recording, setRecording] = useState(settings.terminal_recording);
+  const [recordingDays, setRecordingDays] = useState(String(settings.terminal_recording_retention_days));
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -29,15 +33,24 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
       setMessage({ ok: false, text: "SSH key rotation must be a whole number of days between 0 (off) and 3650." });
       return;
     }
+    const keepDays = Number(recordingDays);
+    if (!Number.isInteger(keepDays) || keepDays < 1 || keepDays > 3650) {
+      setMessage({ ok: false, text: "Recording retention must be a whole number of days between 1 and 3650." });
+      return;
+    }
     setBusy(true);
     try {
       const values = await api<SettingsValues>("PUT", "/api/v1/settings", {
         audit_retention_days: value,
         ssh_key_rotation_days: rotationDays,
+        terminal_recording: recording,
+        terminal_recording_retention_days: keepDays,
       });
       setSaved(values);
       setDays(String(values.audit_retention_days));
       setRotation(String(values.ssh_key_rotation_days));
+      setRecording(values.terminal_recording);
+      setRecordingDays(String(values.terminal_recording_retention_days));
       setMessage({ ok: true, text: `Settings saved. Audit retention: ${dayCount(values.audit_retention_days)}.` });
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
@@ -87,6 +100,46 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
           0 turns automatic rotation off. Currently saved:{" "}
           <strong data-testid="saved-rotation-days">
             {saved.ssh_key_rotation_days ? dayCount(saved.ssh_key_rotation_days) : "off"}
+          </strong>.
+        </span>
+      </label>
+      <div>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="terminal_recording"
+            checked={recording}
+            onChange={(e) => setRecording(e.currentTarget.checked)}
+            aria-describedby="recording-hint"
+            data-testid="setting-terminal-recording"
+          />
+          Record terminal sessions
+        </label>
+        <span id="recording-hint" class="hint">
+          Terminals opened from now on save their output (not what is typed) as asciicast files, listed in each
+          instance's Terminal tab. Currently saved:{" "}
+          <strong data-testid="saved-terminal-recording">{saved.terminal_recording ? "on" : "off"}</strong>.
+        </span>
+      </div>
+      <label>
+        Keep terminal recordings (days)
+        <input
+          type="number"
+          name="terminal_recording_retention_days"
+          inputMode="numeric"
+          min={1}
+          max={3650}
+          step={1}
+          required
+          value={recordingDays}
+          onInput={(e) => setRecordingDays(e.currentTarget.value)}
+          aria-describedby="recording-retention-hint"
+          data-testid="recording-retention-days"
+        />
+        <span id="recording-retention-hint" class="hint">
+          Recordings not written to for longer are deleted automatically. Currently saved:{" "}
+          <strong data-testid="saved-recording-retention-days">
+            {dayCount(saved.terminal_recording_retention_days)}
           </strong>.
         </span>
       </label>

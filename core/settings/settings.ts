@@ -12,6 +12,10 @@ export const settingsSchema = z.object({
   default_cpu_limit: cpuQuantity,
   default_memory_limit: memoryQuantity,
   default_vnc_resolution: vncResolution,
+  /** Record every terminal session as an asciicast v2 file (output only, never input). */
+  terminal_recording: z.boolean(),
+  /** Terminal recordings untouched for longer than this are deleted. */
+  terminal_recording_retention_days: z.number().int().min(1).max(3_650),
 }).strict();
 
 export type SettingsValues = z.infer<typeof settingsSchema>;

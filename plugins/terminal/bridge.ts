@@ -19,9 +19,15 @@ const DRAIN_POLL_MS = 15;
  * - input: what the browser sends is written to the channel; when the channel's buffer passes
  *   `inputHighWater` the browser is told to `pause` (and `resume` on drain). A client that keeps
  *   sending past `inputMaxBuffered` is disconnected (1009), never silently truncated.
+ * `tap` sees every output chunk sent to the browser (the recording); its failures are its own.
  * Returns a function that stops the pump (idempotent).
  */
-export function bridge(ws: WebSocket, ch: PtyChannel, limits: BridgeLimits): () => void {
+export function bridge(
+  ws: WebSocket,
+  ch: PtyChannel,
+  limits: BridgeLimits,
+  tap?: (chunk: Uint8Array) => void,
+): () => void {
   let stopped = false;
   let outputPaused = false;
   let inputPaused = false;
@@ -41,6 +47,11 @@ export function bridge(ws: WebSocket, ch: PtyChannel, limits: BridgeLimits): () 
   ch.on("data", (chunk) => {
     if (stopped || ws.readyState !== WebSocket.OPEN) return;
     ws.send(chunk);
+    if (tap) {
+      try {
+        tap(chunk);
+      } catch { /* the terminal goes on */ }
+    }
     if (!outputPaused && ws.bufferedAmount > limits.outputHighWater) {
       outputPaused = true;
       ch.pause();

@@ -18,6 +18,16 @@ export interface TerminalOptions {
   inputMaxBuffered: number;
   /** The session and access are re-checked this often while a terminal is open. */
   recheckMs: number;
+  /** Largest recording file (when the `terminal_recording` setting is on); output past it is not recorded. */
+  recordingMaxBytes: number;
+  /** Recorded events are written once this many bytes wait... */
+  recordingFlushBytes: number;
+  /** ...or this long after the first of them. */
+  recordingFlushMs: number;
+  /** Recorded bytes waiting for a slow disk beyond which the recording stops (the terminal does not). */
+  recordingMaxPendingBytes: number;
+  /** How often `terminal_recording_retention_days` is applied besides start-up and setting changes. */
+  recordingRetentionIntervalMs: number;
 }
 
 export const terminalDefaults = {
@@ -30,6 +40,11 @@ export const terminalDefaults = {
   inputHighWater: 64 << 10,
   inputMaxBuffered: 4 << 20,
   recheckMs: 30_000,
+  recordingMaxBytes: 50 << 20,
+  recordingFlushBytes: 64 << 10,
+  recordingFlushMs: 500,
+  recordingMaxPendingBytes: 8 << 20,
+  recordingRetentionIntervalMs: 3_600_000,
 } satisfies TerminalOptions;
 
 /** Terminal sizes outside these bounds are clamped. */

@@ -6,7 +6,10 @@
  *   history and screen as tmux renders them (whole lines with their colours), then live output.
  * - **Text frames** are JSON control messages.
  *   - server → browser:
- *     - `{"type":"session","session_id","created","cols","rows","replay_bytes"}` once, first;
+ *     - `{"type":"session","session_id","created","cols","rows","replay_bytes","recording"}` once, first;
+ *       `recording` is true when this socket's output is being recorded (the `terminal_recording`
+ *       setting was on when it opened): an asciicast v2 file of what the server sends, replay included,
+ *       and resizes; input is never recorded;
  *     - `{"type":"pause"}` / `{"type":"resume"}`: input flow control. While paused the browser keeps
  *       input in its own queue; the server holds what it already got (nothing is dropped) and closes with
  *       1009 if a client ignores `pause` beyond `inputMaxBuffered` bytes;
@@ -18,7 +21,15 @@
  *   4003 access to the instance removed, 4004 session closed by someone (DELETE).
  */
 export type ServerMessage =
-  | { type: "session"; session_id: string; created: boolean; cols: number; rows: number; replay_bytes: number }
+  | {
+    type: "session";
+    session_id: string;
+    created: boolean;
+    cols: number;
+    rows: number;
+    replay_bytes: number;
+    recording: boolean;
+  }
   | { type: "pause" }
   | { type: "resume" }
   | { type: "resized"; cols: number; rows: number }

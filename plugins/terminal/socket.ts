@@ -5,12 +5,13 @@ import { newSessionId, tmuxName } from "./names.ts";
 import type { TerminalOptions } from "./options.ts";
 import { parsePrepared, requireOwner } from "./owner.ts";
 import { CLOSE, parseClientMessage, replayBytes, type ServerMessage } from "./protocol.ts";
-import { openPtyChannel } from "./pty_channel.ts";
+import { openPtyChannel, type PtyChannel } from "./pty_channel.ts";
 import type { TerminalQuery } from "./query.ts";
+import type { Recording, Recordings } from "./recordings.ts";
 import { attachCommand, clampSize, markDetachedCommand, prepareCommand, TMUX } from "./tmux.ts";
 
 /** The services a terminal socket uses. */
-export type TerminalServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit">;
+export type TerminalServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit" | "settings">;
 
 /** The terminal sockets open in this process: counted for `/metrics`, ended when the plugin closes. */
 export class OpenTerminals {
@@ -39,14 +40,16 @@ const MAX_PREPARE_OUTPUT = 32 << 20;
  * Opens (or reattaches to) a terminal session and upgrades the request to the WebSocket of
  * `protocol.ts`. Everything that can fail with an HTTP status (bad id, another user's session, SSH
  * down) fails before the upgrade. The tmux session lives on the instance, so closing the socket only
- * detaches: the session survives the browser and this process.
+ * detaches: the session survives the browser and this process. While the `terminal_recording` setting
+ * is on, the socket's output (and resizes) is also written to a recording.
  */
 export async function openTerminal(
   c: Context,
   s: TerminalServices,
-  req: { instanceId: number; user: { id: number; role: "admin" | "user" }; query: TerminalQuery },
+  req: { instanceId: number; user: { id: number; username: string; role: "admin" | "user" }; query: TerminalQuery },
   opts: TerminalOptions,
   open: OpenTerminals,
+  recordings: Recordings,
 ): Promise<Response> {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");
@@ -71,16 +74,32 @@ export async function openTerminal(
     }
   }
   const replay = prepared.created ? new Uint8Array(0) : replayBytes(prepared.capture);
-  const channel = await openPtyChannel(conn, attachCommand(name), size);
-
-  const { socket, response } = Deno.upgradeWebSocket(c.req.raw);
+  const recording: Recording | null = s.settings.get().terminal_recording
+    ? await recordings.start({
+      instanceId,
+      instanceName: s.instances.get(instanceId).name,
+      sessionId,
+      user,
+      ...size,
+    })
+    : null;
+  let channel: PtyChannel;
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    channel = await openPtyChannel(conn, attachCommand(name), size);
+    upgraded = Deno.upgradeWebSocket(c.req.raw);
+  } catch (e) {
+    if (recording) void recording.close().then(() => recordings.remove(instanceId, recording.id)).catch(() => {});
+    throw e;
+  }
+  const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
   s.audit.record({
     actor,
     action: "terminal.open",
     target,
     instanceId,
-    details: { session_id: sessionId, created: prepared.created },
+    details: { session_id: sessionId, created: prepared.created, recording: recording?.id ?? null },
   });
   const send = (m: ServerMessage) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify(m));
   let stopBridge = () => {};
@@ -101,6 +120,7 @@ export async function openTerminal(
     closeReason = reason;
     clearInterval(recheck);
     stopBridge();
+    void recording?.close();
     try {
       channel.close();
     } catch { /* already gone with its connection */ }
@@ -120,9 +140,19 @@ export async function openTerminal(
   }
 
   socket.onopen = () => {
-    send({ type: "session", session_id: sessionId, created: prepared.created, ...size, replay_bytes: replay.length });
-    if (replay.length) socket.send(replay);
-    stopBridge = bridge(socket, channel, opts);
+    send({
+      type: "session",
+      session_id: sessionId,
+      created: prepared.created,
+      ...size,
+      replay_bytes: replay.length,
+      recording: recording !== null,
+    });
+    if (replay.length) {
+      socket.send(replay);
+      recording?.output(replay);
+    }
+    stopBridge = bridge(socket, channel, opts, recording?.output);
   };
   socket.addEventListener("message", (e) => {
     if (typeof e.data !== "string") return;
@@ -130,6 +160,7 @@ export async function openTerminal(
     if (m?.type === "resize") {
       const next = clampSize(m.cols, m.rows);
       channel.setWindow(next.rows, next.cols, 0, 0);
+      recording?.resize(next.cols, next.rows);
       send({ type: "resized", ...next });
     }
   });

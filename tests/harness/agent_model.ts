@@ -1,5 +1,8 @@
-import type { TestApp } from "../_helpers/harness.ts";
+import type { CoreServices } from "../../core/mod.ts";
 import { until } from "./pool.ts";
+
+/** A test app or a started server: anything with the SSH pool. */
+type WithSsh = { services: Pick<CoreServices, "ssh"> };
 
 /** Where the fake model listens inside the instance, and where it logs what it was asked. */
 export const FAKE_MODEL_PORT = 18555;
@@ -18,7 +21,7 @@ export interface FakeModelRequest {
  * own Node, reachable from the gateway at 127.0.0.1:FAKE_MODEL_PORT. `keys` (when given) are the only
  * API keys it accepts; others get 401.
  */
-export async function startFakeModel(t: TestApp, id: number, keys?: string[]): Promise<void> {
+export async function startFakeModel(t: WithSsh, id: number, keys?: string[]): Promise<void> {
   const script = await Deno.readTextFile(new URL("./fake_model.mjs", import.meta.url));
   const keysFile = keys ? `printf '%s\\n' ${keys.map((k) => `'${k}'`).join(" ")} > ${FAKE_MODEL_LOG}.keys; ` : "";
   await t.services.ssh.exec(
@@ -40,7 +43,7 @@ export async function startFakeModel(t: TestApp, id: number, keys?: string[]): P
 }
 
 /** What the fake model has been asked so far. */
-export async function fakeModelRequests(t: TestApp, id: number): Promise<FakeModelRequest[]> {
+export async function fakeModelRequests(t: WithSsh, id: number): Promise<FakeModelRequest[]> {
   const out = await t.services.ssh.exec(id, `cat ${FAKE_MODEL_LOG} 2>/dev/null || true`, { maxOutput: 8 << 20 });
   return out.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -67,7 +70,7 @@ export function fakeProvider(apiKey: string, modelIds = ["fake-model"]) {
  * Writes `config` as the instance's OpenClaw configuration and restarts the gateway (supervisor brings
  * it back), then waits until a new gateway process answers on its tunnel.
  */
-export async function applyOpenclawConfigForTest(t: TestApp, id: number, config: unknown): Promise<void> {
+export async function applyOpenclawConfigForTest(t: WithSsh, id: number, config: unknown): Promise<void> {
   const pid = async () => (await t.services.ssh.exec(id, "pgrep -u agent -f 'gateway run' | head -1")).stdout.trim();
   const before = await pid();
   await t.services.ssh.exec(

@@ -17,6 +17,12 @@ const EXPECTED: Record<string, Permission> = {
   "GET /api/v1/instances/:id/terminal": "instance",
   "GET /api/v1/instances/:id/terminal/sessions": "instance",
   "DELETE /api/v1/instances/:id/terminal/sessions/:sid": "instance",
+  "GET /api/v1/instances/:id/terminal/recordings": "instance",
+  "GET /api/v1/instances/:id/terminal/recordings/:rid": "instance",
+  "DELETE /api/v1/instances/:id/terminal/recordings/:rid": "instance",
+  // plugins/desktop
+  "GET /api/v1/instances/:id/desktop/websockify": "instance",
+  "GET /instances/:id/desktop/popout": "instance",
   // plugins/files
   "GET /api/v1/instances/:id/files/browse": "instance",
   "GET /api/v1/instances/:id/files/read": "instance",
@@ -205,6 +211,7 @@ function concretePath(path: string, userId: number): string {
     .replace(/:id\b/g, "1")
     .replace(/:tab\b/g, "terminal")
     .replace(/:sid\b/g, "main")
+    .replace(/:rid\b/g, "main-20260101T000000Z-0000abcd")
     .replace(/:userId\b/g, String(userId))
     .replace(/\/\*$/, "/app.css");
   assert.ok(!/[:*]/.test(url), `no sample value for a parameter of ${path}; teach concretePath about it`);

@@ -3,7 +3,7 @@ export interface TerminalSocketEvents {
   /** Terminal bytes (replay first after each (re)attach, then live output). */
   onData(bytes: Uint8Array): void;
   /** A (re)attach began: the view clears the screen before the replay arrives. */
-  onAttach(info: { session_id: string; created: boolean; replay_bytes: number }): void;
+  onAttach(info: { session_id: string; created: boolean; replay_bytes: number; recording?: boolean }): void;
   onStatus(status: "connecting" | "live" | "reconnecting" | "ended", detail?: string): void;
 }
 

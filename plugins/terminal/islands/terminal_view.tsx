@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, errorText, useHydrated } from "../../../islands/_api.ts";
+import { RecordingsPanel } from "./_recordings_panel.tsx";
 import { mirrorStyles } from "./adopted_styles.ts";
 import { TerminalSocket } from "./terminal_socket.ts";
 
@@ -16,8 +17,9 @@ interface SessionRow {
 
 /**
  * The instance's Terminal tab: tabs for the caller's tmux sessions (new, switch, close), an xterm.js
- * terminal fitted to its box, copy/paste (buttons and Ctrl+Shift+C / Ctrl+Shift+V), and a connection
- * that reattaches by itself after a network drop or a server restart.
+ * terminal fitted to its box, copy/paste (buttons and Ctrl+Shift+C / Ctrl+Shift+V), a connection
+ * that reattaches by itself after a network drop or a server restart, a "● Recording" mark while the
+ * server records the session, and the recordings panel (play, download, delete).
  */
 export default function TerminalView({ instanceId }: TerminalViewProps) {
   const ready = useHydrated();
@@ -26,6 +28,8 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
   const [generation, setGeneration] = useState(0);
   const [status, setStatus] = useState("Not connected");
   const [error, setError] = useState("");
+  const [recording, setRecording] = useState(false);
+  const [attaches, setAttaches] = useState(0);
   const box = useRef<HTMLDivElement>(null);
   const socketRef = useRef<TerminalSocket | null>(null);
   const termRef = useRef<{ getSelection(): string; paste(t: string): void } | null>(null);
@@ -62,8 +66,10 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
       termRef.current = term;
       const socket = new TerminalSocket(instanceId, current, {
         onData: (bytes) => term.write(bytes),
-        onAttach: () => {
+        onAttach: (info) => {
           term.reset();
+          setRecording(info.recording === true);
+          setAttaches((n) => n + 1);
           refresh();
         },
         onStatus: (s, detail) => setStatus(detail ?? STATUS[s]),
@@ -94,6 +100,7 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
       cleanup();
       socketRef.current = null;
       termRef.current = null;
+      setRecording(false);
     };
   }, [ready, current, generation]);
 
@@ -155,12 +162,22 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
           <button type="button" onClick={copy} disabled={!ready}>Copy</button>
           <button type="button" onClick={paste} disabled={!ready}>Paste</button>
           <button type="button" onClick={() => setGeneration((g) => g + 1)} disabled={!ready}>Reconnect</button>
+          {recording && (
+            <span
+              class="terminal-recording"
+              data-testid="terminal-recording-indicator"
+              title="This session's output is being recorded (typed input is not)."
+            >
+              ● Recording
+            </span>
+          )}
           <span class="terminal-status" data-testid="terminal-status">{status}</span>
         </div>
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       {!current && <p class="muted">No terminal session. Open one with “+ New”.</p>}
       <div class="terminal-box" ref={box} />
+      <RecordingsPanel instanceId={instanceId} refreshKey={attaches} />
     </div>
   );
 }

@@ -10,7 +10,8 @@ import { TermClient } from "./_ws_client.ts";
 const UPGRADE = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13" };
 
 Deno.test({
-  name: "terminal on the real agent image: bytes both ways, resize, reattach with replay, owners, origin, burst, exit",
+  name:
+    "terminal on the real agent image: bytes both ways, resize, reattach with replay, owners, origin, burst, exit, recording",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -48,6 +49,7 @@ Deno.test({
         cols: 100,
         rows: 30,
         replay_bytes: 0,
+        recording: false,
       });
 
       // Output: the program's bytes (UTF-8 included) arrive as written (the typed command holds only octal escapes).
@@ -201,10 +203,65 @@ Deno.test({
       await until(async () => await metric(/^claworc_terminal_sockets (\d+)$/m) === 0, 10_000, "no socket counted");
       await until(async () => await metric(/^claworc_ssh_channels\{kind="pty"\} (\d+)$/m) === 0, 10_000, "no PTY");
 
+      // Recording (off until now: the sessions above said so): an admin turns it on at run time; the next
+      // socket's output and resizes land in an asciicast file with increasing times, and typed input does not.
+      const setting = (on: boolean) =>
+        t.request("PUT", "/api/v1/settings", { cookie: admin, body: { terminal_recording: on } });
+      assert.equal((await setting(true)).status, 200);
+      const rc = open("session_id=rec&cols=90&rows=20");
+      await until(() => rc.frames("session").length === 1 && rc.bytes > 0, 20_000, "the recorded session");
+      assert.equal(rc.frames("session")[0].recording, true);
+      rc.type(`echo rec-$((6 * 7))-${tag}\r`);
+      await until(() => rc.text().includes(`rec-42-${tag}`), 10_000, "the recorded command's output");
+      rc.resize(100, 25);
+      await until(() => rc.frames("resized").length === 1, 5_000, "the recorded resize");
+      rc.type("read -rs HIDDEN\r");
+      await new Promise((r) => setTimeout(r, 300));
+      rc.type(`hidden-${tag}\recho done-$((1 + 1))-${tag}\r`);
+      await until(() => rc.text().includes(`done-2-${tag}`), 10_000, "the second command's output");
+      rc.close();
+      const recordingsUrl = `/api/v1/instances/${id}/terminal/recordings`;
+      type Listed = { id: string; session_id: string; user: string; active: boolean; duration_s: number };
+      let listed: Listed[] = [];
+      await until(
+        async () => {
+          listed = (await (await t.request("GET", recordingsUrl, { cookie: admin })).json()).recordings;
+          return listed.length === 1 && !listed[0].active;
+        },
+        10_000,
+        "the finished recording",
+      );
+      assert.equal(listed[0].session_id, "rec");
+      assert.equal(listed[0].user, "admin");
+      const otherAgain = await t.login("other", "other-password-1");
+      const theirs = await t.request("GET", recordingsUrl, { cookie: otherAgain });
+      assert.deepEqual((await theirs.json()).recordings, [], "another user does not see it");
+      assert.equal((await t.request("GET", `${recordingsUrl}/${listed[0].id}`, { cookie: otherAgain })).status, 404);
+      const cast = await t.request("GET", `${recordingsUrl}/${listed[0].id}`, { cookie: admin });
+      assert.equal(cast.status, 200);
+      assert.equal(cast.headers.get("content-type"), "application/x-asciicast");
+      const castText = await cast.text();
+      assert.ok(listed[0].duration_s > 0, `${JSON.stringify(listed[0])}\n${castText.slice(-2000)}`);
+      const [headerLine, ...eventLines] = castText.trimEnd().split("\n");
+      const header = JSON.parse(headerLine);
+      assert.equal(header.version, 2);
+      assert.deepEqual([header.width, header.height, header.env.CLAWORC_USER], [90, 20, "admin"]);
+      const events = eventLines.map((l) => JSON.parse(l) as [number, string, string]);
+      for (let i = 1; i < events.length; i++) assert.ok(events[i][0] >= events[i - 1][0], "times never go back");
+      const output = events.filter((e) => e[1] === "o").map((e) => e[2]).join("");
+      const at = (text: string) => events.find((e) => e[1] === "o" && e[2].includes(text))?.[0] ?? NaN;
+      assert.ok(at(`rec-42-${tag}`) < at(`done-2-${tag}`), "the second output is recorded later");
+      assert.ok(events.some((e) => e[1] === "r" && e[2] === "100x25"), "the resize is recorded");
+      assert.ok(!output.includes(`hidden-${tag}`), "typed input is not recorded");
+      const opened = t.services.audit.query({ action: "terminal.open", limit: 1, offset: 0 }).entries[0];
+      assert.equal(opened.details.recording, listed[0].id);
+      assert.equal((await setting(false)).status, 200);
+
       // The control plane restarts under an attached terminal: the shell lives on in tmux on the instance,
       // the owner reattaches to it with the scrollback replayed, and no other user can.
       const k = open("session_id=keep");
       await until(() => k.frames("session").length === 1, 20_000, "the session to keep");
+      assert.equal(k.frames("session")[0].recording, false, "recording is off again");
       k.type(`export KEEP2=restart-${tag}; echo before-restart-$((40 + 2))-${tag}\r`);
       await until(() => k.text().includes(`before-restart-42-${tag}`), 20_000, "the marker before the restart");
       const t2 = await w.restart();

@@ -27,6 +27,9 @@ Deno.test("terminal routes: permissions, validation and Origin before any SSH wo
       ["GET", "/api/v1/instances/:id/terminal", "instance", "websocket"],
       ["GET", "/api/v1/instances/:id/terminal/sessions", "instance", "api"],
       ["DELETE", "/api/v1/instances/:id/terminal/sessions/:sid", "instance", "api"],
+      ["GET", "/api/v1/instances/:id/terminal/recordings", "instance", "api"],
+      ["GET", "/api/v1/instances/:id/terminal/recordings/:rid", "instance", "api"],
+      ["DELETE", "/api/v1/instances/:id/terminal/recordings/:rid", "instance", "api"],
     ]);
     for (const [method, path] of [["GET", base], ["GET", `${base}/sessions`], ["DELETE", `${base}/sessions/main`]]) {
       assert.equal((await call(method, path, undefined, UPGRADE)).status, 401, `${method} ${path} anonymous`);

@@ -13,7 +13,8 @@ import { startPodman } from "../../harness/podman.ts";
 import { until } from "../../harness/pool.ts";
 
 Deno.test({
-  name: "browser: the Terminal tab types into a shell, and reattaches by itself after the socket drops",
+  name:
+    "browser: the Terminal tab types into a shell, reattaches by itself after the socket drops, records and replays",
   ignore: SKIP_BROWSER,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -68,6 +69,17 @@ Deno.test({
         ws.on("framesent", note(">"));
         ws.on("framereceived", note("<"));
       });
+      // An admin turns recording on in the Settings page (off by default).
+      await page.goto(`${server.url}/settings`);
+      await page.waitForSelector('[data-island="settings_form"][data-hydrated="true"]');
+      assert.equal(await page.textContent('[data-testid="saved-terminal-recording"]'), "off");
+      await page.check('[data-testid="setting-terminal-recording"]');
+      await page.fill('[data-testid="recording-retention-days"]', "7");
+      await page.click('[data-testid="save-settings"]');
+      await page.locator('[data-testid="saved-terminal-recording"]', { hasText: "on" }).waitFor();
+      assert.equal(server.services.settings.get().terminal_recording, true);
+      assert.equal(server.services.settings.get().terminal_recording_retention_days, 7);
+
       await page.goto(`${server.url}/instances/${id}/terminal`);
       await page.waitForSelector('[data-island="terminal_view"][data-hydrated="true"]');
       await page.locator('[data-testid="terminal-status"]', { hasText: "Connected" }).waitFor({ timeout: 30_000 });
@@ -111,6 +123,36 @@ Deno.test({
       await page.keyboard.type(`echo again-${tag}\n`);
       await rows.filter({ hasText: `again-${tag}` }).waitFor({ timeout: 30_000 });
       await page.locator('[data-testid="terminal-tab-main"]').waitFor();
+
+      // The session is recorded, and says so; the newest recording (this socket's, replay included) plays back
+      // in the page with its timing.
+      await page.locator('[data-testid="terminal-recording-indicator"]', { hasText: "● Recording" }).waitFor();
+      await new Promise((r) => setTimeout(r, 1500)); // the recorder writes every 0.5 s
+      await page.click('[data-testid="recordings"] > summary');
+      const rec = page.locator('[data-testid="recording-row"]');
+      await rec.first().waitFor({ timeout: 10_000 });
+      const count = await rec.count();
+      assert.ok(count >= 2, `one recording per socket: before and after the reconnect (${count})`);
+      assert.match(await rec.first().textContent() ?? "", /main.*admin/);
+      await rec.first().locator('[data-testid="recording-play"]').click();
+      await page.selectOption('[data-testid="cast-speed"]', "4");
+      const played = page.locator('[data-testid="cast-screen"] .xterm-rows');
+      await played.filter({ hasText: `again-${tag}` }).waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid="cast-state"][data-state="ended"]').waitFor({ timeout: 30_000 });
+      assert.ok((await played.textContent() ?? "").includes(`typed-42-${tag}`), "the replayed screen is in it");
+      await page.locator('[data-testid="cast-player"]').screenshot({ path: `${SHOTS}/terminal-recording-player.png` });
+      const href = await rec.first().locator('[data-testid="recording-download"]').getAttribute("href");
+      assert.match(
+        href ?? "",
+        new RegExp(`^/api/v1/instances/${id}/terminal/recordings/main-\\d{8}T\\d{6}Z-[0-9a-f]{8}$`),
+      );
+      // Deleting one (after the confirmation) leaves the other.
+      page.once("dialog", (d) => d.accept());
+      await rec.last().locator('[data-testid="recording-delete"]').click();
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid="recording-row"]').length === n,
+        count - 1,
+      );
       const other = errors.filter((e) => !/Applying inline style violates/.test(e));
       assert.deepEqual(other, [], "no page errors besides the CSP reports of xterm's <style> elements");
     } finally {
