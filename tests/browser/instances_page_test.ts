@@ -94,6 +94,8 @@ Deno.test({
 
       // The instance page: header, tabs, live status, actions, edit.
       await page.click(`[data-testid="instance-link-bot-ui-bot-${tag}"]`);
+      await page.waitForURL(/\/instances\/\d+\/chat$/);
+      await page.click('[data-testid="instance-tabs"] a:text-is("SSH")');
       await page.waitForURL(/\/instances\/\d+\/ssh$/);
       await page.waitForSelector('[data-island="ssh_panel"][data-hydrated="true"]');
       await page.locator('[data-testid="ssh-state"]', { hasText: /^connected$/ }).waitFor({ timeout: 60_000 });

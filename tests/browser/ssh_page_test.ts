@@ -43,6 +43,9 @@ Deno.test({
 
       await page.goto(`${server.url}/`);
       await page.click('[data-testid="instance-link-bot-ui"]');
+      // The instance page opens on its first tab (Chat); the SSH tab is one click away.
+      await page.waitForURL(`${server.url}/instances/${inst.id}/chat`);
+      await page.click('[data-testid="instance-tabs"] a:text-is("SSH")');
       await page.waitForURL(`${server.url}/instances/${inst.id}/ssh`);
       await page.waitForSelector('[data-island="ssh_panel"][data-hydrated="true"]');
       assert.match(await page.textContent('[data-testid="ssh-state"]') ?? "", /disconnected/i);

@@ -60,7 +60,14 @@ Deno.test({
       const line = `in-${tag} ünïcödé\t€ ${"y".repeat(60)}\n`;
       const paste = line.repeat(1600);
       a.type(`cat > /tmp/in-${tag}\r`);
-      await new Promise((r) => setTimeout(r, 300));
+      // Typed once cat is running, so only cat reads it.
+      await until(
+        async () =>
+          (await t.services.ssh.exec(id, `pgrep -f '^cat > /tmp/in-${tag}$' >/dev/null && echo yes`)).stdout.trim() ===
+            "yes",
+        20_000,
+        "cat to start",
+      );
       a.type(paste.replaceAll("\n", "\r"));
       a.type("\x04");
       await until(
