@@ -1,6 +1,7 @@
 import type { Plugin } from "../core/mod.ts";
 import { auditPlugin } from "./audit/mod.tsx";
 import { chatPlugin } from "./chat/mod.tsx";
+import { desktopPlugin } from "./desktop/mod.tsx";
 import { dockerPlugin } from "./docker/mod.ts";
 import { filesPlugin } from "./files/mod.tsx";
 import { healthPlugin } from "./health/mod.tsx";
@@ -9,5 +10,14 @@ import { terminalPlugin } from "./terminal/mod.tsx";
 
 /** The built-in plugins, in load order. Add a plugin here to ship it. */
 export function builtinPlugins(): Plugin[] {
-  return [auditPlugin(), dockerPlugin(), chatPlugin(), healthPlugin(), terminalPlugin(), filesPlugin(), logsPlugin()];
+  return [
+    auditPlugin(),
+    dockerPlugin(),
+    chatPlugin(),
+    healthPlugin(),
+    terminalPlugin(),
+    filesPlugin(),
+    logsPlugin(),
+    desktopPlugin(),
+  ];
 }

@@ -1,18 +1,20 @@
 /**
  * `deno task bench`: the project's performance record, printed as one table. Later issues add rows
  * (tunnel throughput vs OpenSSH, exec vs ControlMaster, ...) with a peer measured in the same run.
- * BENCH_SKIP_INSTANCES=1 leaves out the instance rows; BENCH_ONLY=instances (or plugins) runs only those.
+ * BENCH_SKIP_INSTANCES=1 leaves out the instance rows; BENCH_ONLY=instances (or plugins, or desktop) runs only those.
  */
 import { fileURLToPath } from "node:url";
 import { freePort, waitFor200 } from "./_server_probe.ts";
 import { type BenchRow as Row, sshBench } from "./bench_ssh.ts";
 import { instanceBench } from "./bench_instances.ts";
 import { pluginBench } from "./bench_plugins.ts";
+import { desktopBench } from "./bench_desktop.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
 const ONLY_INSTANCES = Deno.env.get("BENCH_ONLY") === "instances";
 const ONLY_PLUGINS = Deno.env.get("BENCH_ONLY") === "plugins";
+const ONLY_DESKTOP = Deno.env.get("BENCH_ONLY") === "desktop";
 const SKIP_INSTANCES = Deno.env.get("BENCH_SKIP_INSTANCES") === "1";
 
 /** Process start → first 200 on /health, with the binary's permission flags (islands prebuilt). */
@@ -52,10 +54,11 @@ async function baseBench(): Promise<Row[]> {
     },
     ...await sshBench(),
     ...await pluginBench(),
+    ...await desktopBench(),
   ];
 }
 
-const rows: Row[] = ONLY_PLUGINS ? await pluginBench() : [
+const rows: Row[] = ONLY_DESKTOP ? await desktopBench() : ONLY_PLUGINS ? await pluginBench() : [
   ...ONLY_INSTANCES ? [] : await baseBench(),
   ...SKIP_INSTANCES && !ONLY_INSTANCES ? [] : await instanceBench(),
 ];

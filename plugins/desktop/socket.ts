@@ -1,0 +1,131 @@
+import type { Context } from "hono";
+import {
+  actorOf,
+  AppError,
+  type ChannelWebSocket,
+  type CoreServices,
+  openChannelWebSocket,
+  readSessionCookie,
+} from "../../core/mod.ts";
+import type { DesktopControl, Viewer } from "./control.ts";
+import type { DesktopOptions } from "./options.ts";
+import { CLOSE, offeredProtocols, parseClientMessage, type ServerMessage } from "./protocol.ts";
+import { pump } from "./pump.ts";
+import { RfbInputFilter } from "./rfb_filter.ts";
+
+/** The services a desktop socket uses. */
+export type DesktopServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit">;
+
+/** The desktop sockets open in this process, ended when the plugin closes. */
+export class OpenDesktops {
+  #ends = new Set<() => void>();
+
+  /** Adds a socket's end function; returns the function that removes it. */
+  add(end: () => void): () => void {
+    this.#ends.add(end);
+    return () => this.#ends.delete(end);
+  }
+
+  endAll(): void {
+    for (const end of [...this.#ends]) end();
+  }
+}
+
+/**
+ * Opens a direct-tcpip channel to the instance's websockify, speaks WebSocket to it over that channel
+ * (passing on the browser's subprotocol offer), then upgrades the browser's request with the
+ * subprotocol websockify chose, and pumps frames between the two (`pump.ts`) with the browser's RFB
+ * filtered by control (`rfb_filter.ts`, `control.ts`). Anything that fails with an HTTP status (bad
+ * request, SSH down, websockify refusing) fails before the upgrade. One channel per browser socket;
+ * either side closing closes the other.
+ */
+export async function openDesktop(
+  c: Context,
+  s: DesktopServices,
+  req: { instanceId: number; user: { id: number; username: string; role: "admin" | "user" } },
+  opts: DesktopOptions,
+  control: DesktopControl,
+  open: OpenDesktops,
+): Promise<Response> {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");
+  }
+  const { instanceId, user } = req;
+  const token = readSessionCookie(c) ?? "";
+  const actor = actorOf(c);
+  const target = `instance:${instanceId}`;
+  const protocols = offeredProtocols(c.req.header("sec-websocket-protocol"));
+
+  // Not audited when it fails: the island retries every few seconds while an instance is down.
+  const channel = await s.ssh.openTunnel(instanceId, opts.tunnel);
+  const up: ChannelWebSocket = await openChannelWebSocket(channel, {
+    host: opts.host,
+    path: opts.path,
+    protocols,
+    maxMessageBytes: opts.maxMessageBytes,
+    timeoutMs: opts.handshakeTimeoutMs,
+  });
+
+  const { socket, response } = Deno.upgradeWebSocket(c.req.raw, up.protocol ? { protocol: up.protocol } : {});
+  socket.binaryType = "arraybuffer";
+  s.audit.record({ actor, action: "desktop.open", target, instanceId, details: { protocol: up.protocol || null } });
+
+  const viewer: Viewer = {
+    instanceId,
+    userName: user.username,
+    send: (m: ServerMessage) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m));
+    },
+  };
+  const filter = new RfbInputFilter();
+  let ended = false;
+
+  const auditControl = (action: "take" | "release", details: Record<string, unknown> = {}) =>
+    s.audit.record({ actor, action: "desktop.control", target, instanceId, details: { action, ...details } });
+
+  /** Ends both sides once: frees control, closes websockify's socket (and so the channel) and the browser's. */
+  const finish = (code: number, reason: string) => {
+    if (ended) return;
+    ended = true;
+    forget();
+    clearInterval(recheck);
+    stopPump();
+    if (control.leave(viewer)) auditControl("release", { reason: "disconnected" });
+    up.close(code === CLOSE.goingAway ? CLOSE.goingAway : CLOSE.normal);
+    if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
+      try {
+        socket.close(code, reason);
+      } catch { /* not yet open */ }
+    }
+  };
+
+  const forget = open.add(() => finish(CLOSE.goingAway, "The control plane is shutting down."));
+  const recheck = setInterval(() => {
+    const current = s.sessions.resolve(token, false);
+    if (!current) finish(CLOSE.signedOut, "Your session ended.");
+    else if (!s.instances.visibleTo(current, instanceId)) finish(CLOSE.forbidden, "You no longer have access.");
+  }, opts.recheckMs);
+
+  const stopPump = pump(socket, up, opts, {
+    filter: (bytes) => filter.push(bytes, control.isController(viewer)),
+    control: (text) => {
+      const m = parseClientMessage(text);
+      if (m?.type === "take_control") {
+        const previous = control.take(viewer);
+        auditControl("take", previous ? { from: previous } : {});
+      } else if (m?.type === "release_control" && control.release(viewer)) {
+        auditControl("release");
+      }
+    },
+    fail: finish,
+  });
+  socket.addEventListener("open", () => control.join(viewer), { once: true });
+  socket.addEventListener("close", () => finish(CLOSE.normal, "browser closed"));
+  socket.addEventListener("error", () => finish(CLOSE.error, "socket error"));
+  up.onclose = (code) =>
+    finish(
+      code === 1000 ? CLOSE.normal : CLOSE.error,
+      code === 1000 ? "The desktop closed the connection." : "The desktop connection was lost.",
+    );
+  return response;
+}
