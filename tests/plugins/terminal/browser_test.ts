@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
-import { launchBrowser, SHOTS, SKIP_BROWSER } from "../../_helpers/browser.ts";
-import { loadConfig } from "../../../core/config.ts";
-import { silentLogger } from "../../../core/log.ts";
-import { startServer } from "../../../core/server.ts";
-import { builtinPlugins } from "../../../plugins/mod.ts";
-import { dockerPlugin } from "../../../plugins/docker/mod.ts";
-import type { DockerBackend } from "../../../plugins/docker/backend.ts";
+import { SHOTS, SKIP_BROWSER } from "../../_helpers/browser.ts";
 import { terminalPlugin } from "../../../plugins/terminal/mod.tsx";
-import { coreRoutes, errorPage } from "../../../routes/mod.ts";
-import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
-import { startPodman } from "../../harness/podman.ts";
-import { until } from "../../harness/pool.ts";
+import { uiWorld } from "../../harness/ui_world.ts";
 
 Deno.test({
   name:
@@ -19,45 +10,12 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const podman = await startPodman();
-    await buildAgentImage(undefined, podman.env);
     const tag = crypto.randomUUID().slice(0, 6);
-    const network = `claworc-term-ui-${tag}`;
-    const dataPath = await Deno.makeTempDir({ prefix: "claworc-term-ui-" });
-    const config = loadConfig((n) =>
-      ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0", CLAWORC_AGENT_IMAGE: AGENT_IMAGE })[n]
-    );
-    const plugins = [
-      ...builtinPlugins().filter((p) => p.name !== "docker" && p.name !== "terminal"),
-      dockerPlugin({ socketPath: podman.socketPath, network }),
-      terminalPlugin(),
-    ];
-    const server = await startServer(config, { routes: coreRoutes, plugins, errorPage }, { log: silentLogger });
-    const browser = await launchBrowser();
-    let name = "";
+    const w = await uiWorld(tag, [terminalPlugin()]);
+    const { server, id } = w;
     try {
-      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: server.url },
-        body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
-      });
-      const cookie = setup.headers.getSetCookie()[0].split(";")[0];
-      const created = await fetch(`${server.url}/api/v1/instances`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: server.url, cookie },
-        body: JSON.stringify({ display_name: `Term UI ${tag}` }),
-      });
-      assert.equal(created.status, 201);
-      const { id } = await created.json();
-      name = server.services.instances.get(id).name;
-      await until(() => server.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
-
-      const [k, v] = cookie.split("=");
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.addCookies([{ name: k, value: v, url: server.url }]);
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
+      const page = await w.page();
+      const errors = w.errors;
       page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
       // Every frame of the terminal socket, for the record when typed keys do not show.
       const frames: string[] = [];
@@ -156,12 +114,7 @@ Deno.test({
       const other = errors.filter((e) => !/Applying inline style violates/.test(e));
       assert.deepEqual(other, [], "no page errors besides the CSP reports of xterm's <style> elements");
     } finally {
-      await browser.close();
-      if (name) await (server.services.runtime.backend as DockerBackend)?.remove(name).catch(() => {});
-      await (server.services.runtime.backend as DockerBackend)?.docker.getNetwork(network).remove().catch(() => {});
-      await server.close();
-      await podman.stop();
-      await Deno.remove(dataPath, { recursive: true });
+      await w.close();
     }
   },
 });
