@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: the project's performance record, printed as one table. Later issues add rows
  * (tunnel throughput vs OpenSSH, exec vs ControlMaster, ...) with a peer measured in the same run.
- * BENCH_SKIP_INSTANCES=1 leaves out the instance rows; BENCH_ONLY=instances (or plugins, or desktop) runs only those.
+ * BENCH_ONLY=<group> runs one group (ssh, plugins, desktop, chat, instances); BENCH_SKIP_INSTANCES=1 leaves out the
+ * instance rows (the slowest).
  */
 import { fileURLToPath } from "node:url";
 import { freePort, waitFor200 } from "./_server_probe.ts";
@@ -9,12 +10,11 @@ import { type BenchRow as Row, sshBench } from "./bench_ssh.ts";
 import { instanceBench } from "./bench_instances.ts";
 import { pluginBench } from "./bench_plugins.ts";
 import { desktopBench } from "./bench_desktop.ts";
+import { chatBench } from "./bench_chat.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
-const ONLY_INSTANCES = Deno.env.get("BENCH_ONLY") === "instances";
-const ONLY_PLUGINS = Deno.env.get("BENCH_ONLY") === "plugins";
-const ONLY_DESKTOP = Deno.env.get("BENCH_ONLY") === "desktop";
+const ONLY = Deno.env.get("BENCH_ONLY");
 const SKIP_INSTANCES = Deno.env.get("BENCH_SKIP_INSTANCES") === "1";
 
 /** Process start → first 200 on /health, with the binary's permission flags (islands prebuilt). */
@@ -41,7 +41,7 @@ async function coldStart(): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Cold start (islands built first), then the SSH rows. */
-async function baseBench(): Promise<Row[]> {
+async function sshRows(): Promise<Row[]> {
   const build = await new Deno.Command(Deno.execPath(), { args: ["task", "-q", "build"], cwd: ROOT }).output();
   if (!build.success) throw new Error("island build failed");
   const starts: number[] = [];
@@ -53,15 +53,23 @@ async function baseBench(): Promise<Row[]> {
       goal: "≤ 500 ms",
     },
     ...await sshBench(),
-    ...await pluginBench(),
-    ...await desktopBench(),
   ];
 }
 
-const rows: Row[] = ONLY_DESKTOP ? await desktopBench() : ONLY_PLUGINS ? await pluginBench() : [
-  ...ONLY_INSTANCES ? [] : await baseBench(),
-  ...SKIP_INSTANCES && !ONLY_INSTANCES ? [] : await instanceBench(),
-];
+/** The groups, in the order a full run measures them. */
+const GROUPS: Record<string, () => Promise<Row[]>> = {
+  ssh: sshRows,
+  plugins: pluginBench,
+  desktop: desktopBench,
+  chat: chatBench,
+  instances: instanceBench,
+};
+if (ONLY && !(ONLY in GROUPS)) throw new Error(`BENCH_ONLY must be one of ${Object.keys(GROUPS).join(", ")}.`);
+const rows: Row[] = [];
+for (const [name, run] of Object.entries(GROUPS)) {
+  if (ONLY ? name !== ONLY : name === "instances" && SKIP_INSTANCES) continue;
+  rows.push(...await run());
+}
 const header = ["Metric", "Claworc", "Peer", "Ratio", "Goal"];
 const table = [header, ...rows.map((r) => [r.metric, r.value, r.peer ?? "—", r.ratio ?? "—", r.goal])];
 const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { clientMessage, commandOf, historyOf, textOf, translate } from "../../../plugins/chat/protocol.ts";
 
-const FIXTURE = new URL("../../../../shared/fixtures/openclaw/gateway-2026.9.6-chat-roundtrip.jsonl", import.meta.url);
+const FIXTURE = new URL("../../fixtures/openclaw/gateway-2026.9.6-chat-roundtrip.jsonl", import.meta.url);
 const SESSION = "agent:main:main";
 
 /** Every frame of a real gateway exchange (OpenClaw 2026.9.6: connect, one chat turn, history). */

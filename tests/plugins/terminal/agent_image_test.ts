@@ -61,13 +61,8 @@ Deno.test({
       const paste = line.repeat(1600);
       a.type(`cat > /tmp/in-${tag}\r`);
       // Typed once cat is running, so only cat reads it.
-      await until(
-        async () =>
-          (await t.services.ssh.exec(id, `pgrep -f '^cat > /tmp/in-${tag}$' >/dev/null && echo yes`)).stdout.trim() ===
-            "yes",
-        20_000,
-        "cat to start",
-      );
+      const catRuns = `for p in $(pgrep -x cat); do [ "$(readlink /proc/$p/fd/1)" = /tmp/in-${tag} ] && echo yes; done`;
+      await until(async () => (await t.services.ssh.exec(id, catRuns)).stdout.includes("yes"), 20_000, "cat to start");
       a.type(paste.replaceAll("\n", "\r"));
       a.type("\x04");
       await until(
