@@ -171,5 +171,8 @@ export function gatewayError(error: unknown): AppError {
   if (code === "UNAUTHORIZED" || code === "FORBIDDEN" || /token|auth/i.test(code)) {
     return new AppError("SSH_UNAVAILABLE", `The gateway refused the control plane's credentials (${code}).`);
   }
+  if (/\bstarting\b.*\bretry\b/i.test(message)) {
+    return new AppError("SSH_UNAVAILABLE", "The agent's gateway is still starting; retrying shortly.");
+  }
   return new AppError("CONFLICT", `The agent refused: ${message.slice(0, 500)}`);
 }

@@ -140,7 +140,8 @@ export function openChat(
       send({ type: "state", state: "ready" });
       s.audit.record({ actor, action: "chat.open", target, instanceId });
     } catch (e) {
-      send({ type: "error", message: `The agent cannot be reached: ${(e as Error).message}` });
+      const why = (e as Error).message;
+      send({ type: "error", message: /still starting/.test(why) ? why : `The agent cannot be reached: ${why}` });
       finish(1011, "gateway unreachable");
     }
   };

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { gatewayError } from "../../../plugins/chat/gateway_client.ts";
 import { clientMessage, commandOf, historyOf, textOf, translate } from "../../../plugins/chat/protocol.ts";
 
 const FIXTURE = new URL("../../fixtures/openclaw/gateway-2026.9.6-chat-roundtrip.jsonl", import.meta.url);
@@ -80,4 +81,14 @@ Deno.test("failed runs read well; tool events become a status; commands and bad 
   assert.equal(clientMessage.safeParse({ type: "send", text: "x".repeat(100_001) }).success, false);
   assert.equal(clientMessage.safeParse({ type: "send", text: "hi", extra: 1 }).success, false);
   assert.equal(clientMessage.safeParse({ type: "raw", frame: {} }).success, false);
+});
+
+Deno.test("gateway refusals read well and never echo the request", () => {
+  assert.equal(
+    gatewayError({ code: "UNAVAILABLE", message: "gateway starting; retry shortly" }).message,
+    "The agent's gateway is still starting; retrying shortly.",
+  );
+  assert.match(gatewayError({ code: "FORBIDDEN", message: "missing scope" }).message, /credentials \(FORBIDDEN\)/);
+  assert.equal(gatewayError({ code: "INVALID_REQUEST", message: "bad" }).message, "The agent refused: bad");
+  assert.equal(gatewayError(undefined).message, "The agent refused: The gateway refused the request.");
 });
