@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
-import { launchBrowser, SHOTS, SKIP_BROWSER } from "../../_helpers/browser.ts";
-import { loadConfig } from "../../../core/config.ts";
-import { silentLogger } from "../../../core/log.ts";
-import { startServer } from "../../../core/server.ts";
+import { SHOTS, SKIP_BROWSER } from "../../_helpers/browser.ts";
 import { desktopPlugin } from "../../../plugins/desktop/mod.tsx";
-import { dockerPlugin } from "../../../plugins/docker/mod.ts";
-import type { DockerBackend } from "../../../plugins/docker/backend.ts";
-import { coreRoutes, errorPage } from "../../../routes/mod.ts";
-import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
-import { startPodman } from "../../harness/podman.ts";
+import { uiWorld } from "../../harness/ui_world.ts";
 import { until } from "../../harness/pool.ts";
 import * as rfb from "./_rfb.ts";
 
@@ -28,46 +21,18 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const podman = await startPodman();
-    await buildAgentImage(undefined, podman.env);
     const tag = crypto.randomUUID().slice(0, 6);
-    const network = `claworc-desk-ui-${tag}`;
-    const dataPath = await Deno.makeTempDir({ prefix: "claworc-desk-ui-" });
-    const config = loadConfig((n) =>
-      ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0", CLAWORC_AGENT_IMAGE: AGENT_IMAGE })[n]
-    );
-    const plugins = [dockerPlugin({ socketPath: podman.socketPath, network }), desktopPlugin()];
-    const server = await startServer(config, { routes: coreRoutes, plugins, errorPage }, { log: silentLogger });
-    const browser = await launchBrowser();
-    let name = "";
+    const w = await uiWorld(tag, [desktopPlugin()]);
+    const { server, id } = w;
     try {
-      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: server.url },
-        body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
-      });
-      const cookie = setup.headers.getSetCookie()[0].split(";")[0];
-      const created = await fetch(`${server.url}/api/v1/instances`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: server.url, cookie },
-        body: JSON.stringify({ display_name: `Desk UI ${tag}` }),
-      });
-      assert.equal(created.status, 201);
-      const { id } = await created.json();
-      name = server.services.instances.get(id).name;
-      await until(() => server.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
       const pageUrls = async (): Promise<string[]> => {
         const py = "import json,urllib.request;print(json.dumps([t['url'] for t in " +
           "json.load(urllib.request.urlopen('http://127.0.0.1:9222/json/list')) if t['type']=='page']))";
         return JSON.parse((await server.services.ssh.exec(id, `python3 -c "${py}"`)).stdout);
       };
 
-      const [k, v] = cookie.split("=");
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-      await context.addCookies([{ name: k, value: v, url: server.url }]);
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
+      const page = await w.page();
+      const errors = w.errors;
       page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
       // Binary frames the page sends on its desktop socket.
       const sent: Uint8Array[] = [];
@@ -149,7 +114,7 @@ Deno.test({
       assert.ok(png.length > 10_000, `${png.length} bytes of PNG`);
 
       // The pop-out page: the view alone, filling the window; it watches while the tab holds control.
-      const popout = await context.newPage();
+      const popout = await page.context().newPage();
       popout.on("pageerror", (e) => errors.push(e.message));
       await popout.goto(`${server.url}/instances/${id}/desktop/popout`);
       await popout.locator('[data-testid="desktop-status"]', { hasText: "Connected" }).waitFor({ timeout: 30_000 });
@@ -171,12 +136,7 @@ Deno.test({
       await status.filter({ hasText: "Connected" }).waitFor({ timeout: 60_000 });
       await until(async () => Number(await page.evaluate(CANVAS_COLOURS)) >= 3, 30_000, "the framebuffer again");
     } finally {
-      await browser.close();
-      if (name) await (server.services.runtime.backend as DockerBackend)?.remove(name).catch(() => {});
-      await (server.services.runtime.backend as DockerBackend)?.docker.getNetwork(network).remove().catch(() => {});
-      await server.close();
-      await podman.stop();
-      await Deno.remove(dataPath, { recursive: true });
+      await w.close();
     }
   },
 });
