@@ -25,10 +25,10 @@ export function chatPlugin(options: Partial<ChatOptions> = {}) {
         kind: "websocket",
         summary: "Chat with the instance's agent (WebSocket; JSON frames, see the chat plugin's protocol.ts)",
         tags: ["chat"],
-      }, (c, { user }) => {
+      }, (c) => {
         const instanceId = numericParam(c, "id");
         s.instances.get(instanceId);
-        return openChat(c, s, { instanceId, user }, opts, rooms);
+        return openChat(c, s, { instanceId }, opts, rooms);
       });
       ctx.metric({
         name: "claworc_chat_sockets",

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { actorOf, AppError, type CoreServices, readSessionCookie } from "../../core/mod.ts";
+import { accessLost, actorOf, AppError, type CoreServices, readSessionCookie } from "../../core/mod.ts";
 import { GatewayClient } from "./gateway_client.ts";
 import { clientMessage, commandOf, historyOf, type ServerMessage, translate } from "./protocol.ts";
 
@@ -68,14 +68,14 @@ export class ChatRooms {
 export function openChat(
   c: Context,
   s: ChatServices,
-  req: { instanceId: number; user: { id: number; role: "admin" | "user" } },
+  req: { instanceId: number },
   opts: ChatOptions,
   rooms: ChatRooms,
 ): Response {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");
   }
-  const { instanceId, user } = req;
+  const { instanceId } = req;
   const token = readSessionCookie(c) ?? "";
   const actor = actorOf(c);
   const target = `instance:${instanceId}`;
@@ -97,8 +97,8 @@ export function openChat(
   };
   const leave = rooms.join(instanceId, { send, end: finish });
   const recheck = setInterval(() => {
-    if (!s.sessions.resolve(token, false)) finish(4001, "Your session ended.");
-    else if (!s.instances.visibleTo(user, instanceId)) finish(4003, "You no longer have access.");
+    const lost = accessLost(s, token, instanceId);
+    if (lost) finish(lost.code, lost.reason);
   }, opts.recheckMs);
 
   const run = async (what: string, action: () => Promise<unknown>) => {

@@ -28,8 +28,6 @@ export const CLOSE = {
   protocolError: 1002,
   inputOverflow: 1009,
   error: 1011,
-  signedOut: 4001,
-  forbidden: 4003,
 } as const;
 
 /** Parses a text frame from the browser; null for anything that is not a known control message. */

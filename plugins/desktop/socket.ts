@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import {
+  accessLost,
   actorOf,
   AppError,
   type ChannelWebSocket,
@@ -101,9 +102,8 @@ export async function openDesktop(
 
   const forget = open.add(() => finish(CLOSE.goingAway, "The control plane is shutting down."));
   const recheck = setInterval(() => {
-    const current = s.sessions.resolve(token, false);
-    if (!current) finish(CLOSE.signedOut, "Your session ended.");
-    else if (!s.instances.visibleTo(current, instanceId)) finish(CLOSE.forbidden, "You no longer have access.");
+    const lost = accessLost(s, token, instanceId);
+    if (lost) finish(lost.code, lost.reason);
   }, opts.recheckMs);
 
   const stopPump = pump(socket, up, opts, {

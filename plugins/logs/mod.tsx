@@ -50,7 +50,7 @@ export function logsPlugin(options: LogsPluginOptions = {}) {
         summary: "An instance log, last lines then optionally followed (text/event-stream)",
         tags: ["logs"],
         query: logsQuery,
-      }, (c, { query, user }) => {
+      }, (c, { query }) => {
         const instanceId = numericParam(c, "id");
         const { name } = instances.get(instanceId);
         audit.record({
@@ -60,7 +60,7 @@ export function logsPlugin(options: LogsPluginOptions = {}) {
           instanceId,
           details: { type: query.type },
         });
-        return streamLogs(c, ctx.services, { instanceId, name, user, query }, opts);
+        return streamLogs(c, ctx.services, { instanceId, name, query }, opts);
       });
       ctx.instanceTab({
         path: "logs",

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import { type CoreServices, readSessionCookie } from "../../core/mod.ts";
+import { accessLost, type CoreServices, readSessionCookie } from "../../core/mod.ts";
 import { tailCommand } from "./command.ts";
 import { containerLogLines } from "./container_log.ts";
 import { type ExecChannel, openExecChannel } from "./exec_channel.ts";
@@ -30,7 +30,6 @@ export interface LogStreamRequest {
   instanceId: number;
   /** The instance's name (the runtime backend's handle for the container log). */
   name: string;
-  user: Parameters<CoreServices["instances"]["visibleTo"]>[0];
   query: LogsQuery;
 }
 
@@ -56,7 +55,7 @@ export function streamLogs(
   opts: LogStreamOptions,
 ): Response {
   const token = readSessionCookie(c) ?? "";
-  const { instanceId, name, user, query } = req;
+  const { instanceId, name, query } = req;
   return streamSSE(c, async (stream) => {
     const queue = new LineQueue(opts.maxQueuedChars);
     const notices: { level: string; message: string; fallback?: boolean }[] = [];
@@ -147,11 +146,7 @@ export function streamLogs(
           if (!queue.empty && finished === null) await new Promise((r) => setTimeout(r, opts.batchMs));
         }
         if (Date.now() - lastBeat >= opts.heartbeatMs) {
-          const refused = !s.sessions.resolve(token, false)
-            ? "Your session ended."
-            : !s.instances.visibleTo(user, instanceId)
-            ? "You no longer have access to this instance."
-            : null;
+          const refused = accessLost(s, token, instanceId)?.reason;
           if (refused) {
             stopChannel();
             await send("end", { reason: refused });

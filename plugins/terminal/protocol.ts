@@ -44,8 +44,6 @@ export const CLOSE = {
   goingAway: 1001,
   error: 1011,
   inputOverflow: 1009,
-  signedOut: 4001,
-  forbidden: 4003,
   killed: 4004,
 } as const;
 

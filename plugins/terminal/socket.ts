@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { actorOf, AppError, type CoreServices, readSessionCookie } from "../../core/mod.ts";
+import { accessLost, actorOf, AppError, type CoreServices, readSessionCookie } from "../../core/mod.ts";
 import { bridge } from "./bridge.ts";
 import { newSessionId, tmuxName } from "./names.ts";
 import type { TerminalOptions } from "./options.ts";
@@ -108,8 +108,8 @@ export async function openTerminal(
 
   const forget = open.add(() => finish(CLOSE.goingAway, "The control plane is shutting down."));
   const recheck = setInterval(() => {
-    if (!s.sessions.resolve(token, false)) finish(CLOSE.signedOut, "Your session ended.");
-    else if (!s.instances.visibleTo(user, instanceId)) finish(CLOSE.forbidden, "You no longer have access.");
+    const lost = accessLost(s, token, instanceId);
+    if (lost) finish(lost.code, lost.reason);
   }, opts.recheckMs);
 
   /** Closes the socket once, detaching from (not ending) the tmux session. */
