@@ -19,5 +19,6 @@ export type { AuditActor, AuditEvent } from "./audit/audit_log.ts";
 export { actorOf } from "./audit/actor.ts";
 export { readSessionCookie } from "./http/session_cookie.ts";
 export { type AccessLost, accessLost } from "./auth/access_lost.ts";
+export { OpenConnections } from "./http/open_connections.ts";
 export { Island } from "./ui/island.tsx";
 export { type ChannelWebSocket, type ChannelWebSocketOptions, openChannelWebSocket } from "./ssh/channel_websocket.ts";

@@ -1,8 +1,8 @@
-import { definePlugin, Island, numericParam } from "../../core/mod.ts";
+import { definePlugin, Island, numericParam, OpenConnections } from "../../core/mod.ts";
 import DesktopView from "./islands/desktop_view.tsx";
 import { DesktopControl } from "./control.ts";
 import { desktopDefaults, type DesktopOptions } from "./options.ts";
-import { openDesktop, OpenDesktops } from "./socket.ts";
+import { openDesktop } from "./socket.ts";
 
 export { desktopDefaults, type DesktopOptions } from "./options.ts";
 
@@ -15,7 +15,7 @@ export { desktopDefaults, type DesktopOptions } from "./options.ts";
 export function desktopPlugin(options: Partial<DesktopOptions> = {}) {
   const opts: DesktopOptions = { ...desktopDefaults, ...options };
   const control = new DesktopControl();
-  const open = new OpenDesktops();
+  const open = new OpenConnections();
   return definePlugin({
     name: "desktop",
     needs: ["ssh", "instances", "sessions", "audit"],

@@ -6,6 +6,7 @@ import {
   type ChannelWebSocket,
   type CoreServices,
   openChannelWebSocket,
+  type OpenConnections,
   readSessionCookie,
 } from "../../core/mod.ts";
 import type { DesktopControl, Viewer } from "./control.ts";
@@ -16,21 +17,6 @@ import { RfbInputFilter } from "./rfb_filter.ts";
 
 /** The services a desktop socket uses. */
 export type DesktopServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit">;
-
-/** The desktop sockets open in this process, ended when the plugin closes. */
-export class OpenDesktops {
-  #ends = new Set<() => void>();
-
-  /** Adds a socket's end function; returns the function that removes it. */
-  add(end: () => void): () => void {
-    this.#ends.add(end);
-    return () => this.#ends.delete(end);
-  }
-
-  endAll(): void {
-    for (const end of [...this.#ends]) end();
-  }
-}
 
 /**
  * Opens a direct-tcpip channel to the instance's websockify, speaks WebSocket to it over that channel
@@ -46,7 +32,7 @@ export async function openDesktop(
   req: { instanceId: number; user: { id: number; username: string; role: "admin" | "user" } },
   opts: DesktopOptions,
   control: DesktopControl,
-  open: OpenDesktops,
+  open: OpenConnections,
 ): Promise<Response> {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");

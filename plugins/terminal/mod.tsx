@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { definePlugin, Island, numericParam } from "../../core/mod.ts";
+import { definePlugin, Island, numericParam, OpenConnections } from "../../core/mod.ts";
 import TerminalView from "./islands/terminal_view.tsx";
 import { terminalDefaults, type TerminalOptions } from "./options.ts";
 import { terminalQuery } from "./query.ts";
@@ -7,7 +7,7 @@ import { reapOnce } from "./reaper.ts";
 import { Recordings } from "./recordings.ts";
 import { addRecordingRoutes } from "./recordings_api.ts";
 import { addSessionRoutes } from "./sessions_api.ts";
-import { openTerminal, OpenTerminals } from "./socket.ts";
+import { openTerminal } from "./socket.ts";
 
 export { terminalDefaults, type TerminalOptions } from "./options.ts";
 
@@ -24,7 +24,7 @@ export function terminalPlugin(options: Partial<TerminalOptions> = {}) {
   let timer: ReturnType<typeof setInterval> | undefined;
   let retentionTimer: ReturnType<typeof setInterval> | undefined;
   const unsubscribe: (() => void)[] = [];
-  const open = new OpenTerminals();
+  const open = new OpenConnections();
   let recordings: Recordings | undefined;
   let retaining: Promise<void> = Promise.resolve();
   return definePlugin({

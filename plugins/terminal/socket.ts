@@ -1,5 +1,12 @@
 import type { Context } from "hono";
-import { accessLost, actorOf, AppError, type CoreServices, readSessionCookie } from "../../core/mod.ts";
+import {
+  accessLost,
+  actorOf,
+  AppError,
+  type CoreServices,
+  type OpenConnections,
+  readSessionCookie,
+} from "../../core/mod.ts";
 import { bridge } from "./bridge.ts";
 import { newSessionId, tmuxName } from "./names.ts";
 import type { TerminalOptions } from "./options.ts";
@@ -12,26 +19,6 @@ import { attachCommand, clampSize, markDetachedCommand, prepareCommand, TMUX } f
 
 /** The services a terminal socket uses. */
 export type TerminalServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit" | "settings">;
-
-/** The terminal sockets open in this process: counted for `/metrics`, ended when the plugin closes. */
-export class OpenTerminals {
-  #ends = new Set<() => void>();
-
-  get size(): number {
-    return this.#ends.size;
-  }
-
-  /** Adds a socket's end function; returns the function that removes it. */
-  add(end: () => void): () => void {
-    this.#ends.add(end);
-    return () => this.#ends.delete(end);
-  }
-
-  /** Ends every socket (the browsers reattach to their tmux sessions once the server is back). */
-  endAll(): void {
-    for (const end of [...this.#ends]) end();
-  }
-}
 
 /** Most bytes of replay read from the instance. */
 const MAX_PREPARE_OUTPUT = 32 << 20;
@@ -48,7 +35,7 @@ export async function openTerminal(
   s: TerminalServices,
   req: { instanceId: number; user: { id: number; username: string; role: "admin" | "user" }; query: TerminalQuery },
   opts: TerminalOptions,
-  open: OpenTerminals,
+  open: OpenConnections,
   recordings: Recordings,
 ): Promise<Response> {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
