@@ -30,6 +30,10 @@ export type ErrorCode =
   | "ENGINE_ERROR"
   | "IMAGE_MISSING"
   | "INSTANCE_BUSY"
+  | "CONFIG_INVALID"
+  | "CONFIG_REFUSED"
+  | "CONFIG_CHANGED"
+  | "AGENT_ERROR"
   | "INTERNAL";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -63,6 +67,10 @@ const STATUS: Record<ErrorCode, number> = {
   ENGINE_ERROR: 502,
   IMAGE_MISSING: 422,
   INSTANCE_BUSY: 409,
+  CONFIG_INVALID: 422,
+  CONFIG_REFUSED: 422,
+  CONFIG_CHANGED: 409,
+  AGENT_ERROR: 502,
   INTERNAL: 500,
 };
 
@@ -73,8 +81,17 @@ export class AppError extends Error {
   /** Extra response headers, e.g. `Retry-After`. */
   readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+  /** Structured facts a client can act on (e.g. validation issues), sent beside `detail`. */
+  readonly extra: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    headers: Record<string, string> = {},
+    extra: Record<string, unknown> = {},
+  ) {
     super(message);
+    this.extra = extra;
     this.name = "AppError";
     this.code = code;
     this.status = STATUS[code];
@@ -82,7 +99,7 @@ export class AppError extends Error {
   }
 
   /** The JSON body sent to clients. */
-  toBody(): { detail: string; code: ErrorCode } {
-    return { detail: this.message, code: this.code };
+  toBody(): { detail: string; code: ErrorCode } & Record<string, unknown> {
+    return { ...this.extra, detail: this.message, code: this.code };
   }
 }

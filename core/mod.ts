@@ -22,3 +22,8 @@ export { type AccessLost, accessLost } from "./auth/access_lost.ts";
 export { OpenConnections } from "./http/open_connections.ts";
 export { Island } from "./ui/island.tsx";
 export { type ChannelWebSocket, type ChannelWebSocketOptions, openChannelWebSocket } from "./ssh/channel_websocket.ts";
+export { BUILTIN_IDS, BUILTIN_PROVIDERS, type BuiltinProvider } from "./models/catalog.ts";
+export { customProvider, keysPatch, modelRef } from "./models/schemas.ts";
+export type { Rollout, RolloutResult, SyncState } from "./models/model_sync.ts";
+export type { Applied, ConfigChange } from "./openclaw/agent_config.ts";
+export type { ConfigCheck, ConfigIssue } from "./openclaw/validator_output.ts";

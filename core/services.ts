@@ -22,6 +22,9 @@ import type { LiveBus } from "./instances/live_events.ts";
 import { Operations } from "./instances/operations.ts";
 import type { RequestCounts } from "./http/request_metrics.ts";
 import { sshDefaults, type SshOptions } from "./ssh/options.ts";
+import { AgentConfig, agentConfigDefaults, type AgentConfigOptions } from "./openclaw/agent_config.ts";
+import { ModelStore } from "./models/model_store.ts";
+import { ModelSync } from "./models/model_sync.ts";
 
 /** The shared services core builds once and hands to routes and (as declared) to plugins. */
 export interface CoreServices {
@@ -51,6 +54,12 @@ export interface CoreServices {
   requestCounts: RequestCounts;
   /** SSH events by type since start (for GET /metrics). */
   sshEventCounts: Map<string, number>;
+  /** OpenClaw's configuration inside instances: read, validate, apply with rollback. */
+  agentConfig: AgentConfig;
+  /** The model choice and provider keys (global and per instance). */
+  models: ModelStore;
+  /** Pushes the model choice and keys into instances. */
+  modelSync: ModelSync;
 }
 
 /** What `createServices` needs besides configuration and storage. */
@@ -60,6 +69,7 @@ export interface ServiceParts {
   log: Logger;
   clock: Clock;
   ssh?: Partial<SshOptions>;
+  agentConfig?: Partial<AgentConfigOptions>;
 }
 
 /** Builds the services over an open, migrated database. */
@@ -99,12 +109,19 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     endpoint: (id) => runtime.require().sshEndpoint(instances.get(id).name),
     sourceIps: (id) => instances.sourceIps(id),
   });
+  const agentConfig = new AgentConfig(ssh, { ...agentConfigDefaults, ...parts.agentConfig });
+  const models = new ModelStore(db, secrets);
+  const modelSync = new ModelSync({ db, store: models, agentConfig, instances, audit, log: log.child("models") });
+  modelSync.watch(sshEvents);
   return {
     config,
     log,
     clock,
     db,
     secrets,
+    agentConfig,
+    models,
+    modelSync,
     users: new Users(db),
     sessions: new Sessions(db, clock, config.sessionIdleMs, config.sessionMaxMs),
     throttle: new LoginThrottle(clock),
@@ -131,6 +148,7 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
       audit,
       operations,
       settings,
+      models: modelSync,
       log: log.child("instances"),
     }),
   };

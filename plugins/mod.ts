@@ -6,6 +6,7 @@ import { dockerPlugin } from "./docker/mod.ts";
 import { filesPlugin } from "./files/mod.tsx";
 import { healthPlugin } from "./health/mod.tsx";
 import { logsPlugin } from "./logs/mod.tsx";
+import { modelsPlugin } from "./models/mod.tsx";
 import { terminalPlugin } from "./terminal/mod.tsx";
 
 /** The built-in plugins, in load order. Add a plugin here to ship it. */
@@ -19,5 +20,6 @@ export function builtinPlugins(): Plugin[] {
     filesPlugin(),
     logsPlugin(),
     desktopPlugin(),
+    modelsPlugin(),
   ];
 }

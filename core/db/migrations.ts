@@ -111,4 +111,30 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "instance_display",
     sql: `ALTER TABLE instances ADD COLUMN vnc_resolution TEXT NOT NULL DEFAULT '1280x800';`,
   },
+  {
+    version: 7,
+    name: "models_and_keys",
+    // instance_id NULL is the global scope; an instance's rows go with it.
+    sql: `
+      CREATE TABLE model_config (
+        instance_id INTEGER REFERENCES instances(id) ON DELETE CASCADE,
+        doc TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX model_config_scope ON model_config(IFNULL(instance_id, 0));
+      CREATE TABLE provider_keys (
+        instance_id INTEGER REFERENCES instances(id) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        token TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX provider_keys_scope ON provider_keys(IFNULL(instance_id, 0), provider);
+      CREATE TABLE agent_config_state (
+        instance_id INTEGER PRIMARY KEY REFERENCES instances(id) ON DELETE CASCADE,
+        applied_hash TEXT,
+        managed TEXT NOT NULL DEFAULT '[]',
+        applied_at TEXT,
+        last_error TEXT
+      );`,
+  },
 ];

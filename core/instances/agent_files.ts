@@ -18,7 +18,7 @@ export function authorizedKeysFile(publicKey: string, targets: readonly TunnelTa
 
 /**
  * OpenClaw's configuration as the control plane manages it: a local gateway bound to loopback (only
- * an SSH tunnel reaches it) with token auth (forced by claworc-gateway's command line). Models and providers join it with the chat issue.
+ * an SSH tunnel reaches it) with token auth (forced by claworc-gateway's command line). Models and keys are merged in by `core/models`.
  */
 export function openclawConfig(): string {
   return JSON.stringify({ gateway: { mode: "local", bind: "loopback", port: GATEWAY_PORT } }, null, 2) + "\n";
@@ -34,6 +34,8 @@ export function agentFiles(opts: {
   gatewayToken: string;
   authorizedKeys: string;
   vncResolution: string;
+  /** openclaw.json and the provider keys file, from the model configuration (`core/models`). */
+  openclaw: Record<string, string>;
 }): { files: Record<string, string>; hostPublicKey: string } {
   const hostKey = generateKeyPair(`${opts.name}-host`);
   return {
@@ -42,8 +44,8 @@ export function agentFiles(opts: {
       host_key: hostKey.privateKey,
       authorized_keys: opts.authorizedKeys,
       gateway_token: opts.gatewayToken,
-      "openclaw.json": openclawConfig(),
       display: opts.vncResolution,
+      ...opts.openclaw,
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import type { RuntimeBackend, RuntimeInstance } from "../plugins/runtime_backend.ts";
 import type { RuntimeRef } from "../plugins/runtime_ref.ts";
 import type { Secrets } from "../secrets/secrets.ts";
+import type { ModelSync } from "../models/model_sync.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { HostKeyPins } from "../ssh/host_keys.ts";
 import type { SshKeyStore } from "../ssh/key_store.ts";
@@ -40,6 +41,8 @@ export interface LifecycleDeps {
   audit: AuditLog;
   operations: Operations;
   settings: Settings;
+  /** Gives a new instance its openclaw.json and provider keys. */
+  models: Pick<ModelSync, "filesForCreate">;
   log: Logger;
 }
 
@@ -365,6 +368,7 @@ export class InstanceLifecycle {
           gatewayToken,
           authorizedKeys: this.#authorizedKeys(inst.id),
           vncResolution: inst.vnc_resolution,
+          openclaw: await this.d.models.filesForCreate(inst.id, Boolean(how.volumes && !how.volumes.cloneFrom)),
         });
         if (replace) {
           // Stopped first, so services shut down cleanly (OpenClaw releases its state leases).

@@ -32,6 +32,13 @@ export interface ConnectOptions {
 /** Kinds of channel counted per connection: commands, streamed commands, PTYs (terminals), SFTP, tunnels. */
 export type ChannelKind = "exec" | "stream" | "pty" | "sftp" | "tunnel";
 
+export interface ExecOptions {
+  timeoutMs?: number;
+  maxOutput?: number;
+  /** Written to the command's standard input, which is then closed. */
+  input?: string;
+}
+
 export interface ExecResult {
   stdout: string;
   stderr: string;
@@ -151,8 +158,12 @@ export class SshConnection {
     this.#onClose.add(cb);
   }
 
-  /** Runs a command; output beyond `maxOutput` bytes (per stream) is an error, as is exceeding `timeoutMs`. */
-  exec(command: string, opts: { timeoutMs?: number; maxOutput?: number } = {}): Promise<ExecResult> {
+  /**
+   * Runs a command; output beyond `maxOutput` bytes (per stream) is an error, as is exceeding
+   * `timeoutMs`. `input` is written to its standard input (then closed), so content such as a secret
+   * never appears in a command line.
+   */
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const { timeoutMs = 30_000, maxOutput = 1 << 20 } = opts;
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, stream) => {
@@ -177,6 +188,7 @@ export class SshConnection {
         };
         stream.on("data", collect(out));
         stream.stderr.on("data", collect(errs));
+        if (opts.input !== undefined) stream.end(opts.input);
         stream.on("close", (code: number | null, signal: string | null) => {
           clearTimeout(timer);
           resolve({

@@ -6,6 +6,7 @@ import type { SshEndpoint } from "../plugins/runtime_backend.ts";
 import type { SshEvents } from "./events.ts";
 import {
   type ChannelKind,
+  type ExecOptions,
   type ExecResult,
   HostKeyMismatchError,
   SourceAddressRefusedError,
@@ -118,11 +119,7 @@ export class SshPool {
     return sum;
   }
 
-  async exec(
-    instanceId: number,
-    command: string,
-    opts?: { timeoutMs?: number; maxOutput?: number },
-  ): Promise<ExecResult> {
+  async exec(instanceId: number, command: string, opts?: ExecOptions): Promise<ExecResult> {
     return (await this.connect(instanceId)).exec(command, opts);
   }
 
