@@ -35,6 +35,12 @@ const EXPECTED: Record<string, Permission> = {
   // plugins/logs
   "GET /api/v1/instances/:id/logs/types": "instance",
   "GET /api/v1/instances/:id/logs": "instance",
+  // plugins/models
+  "GET /api/v1/models": "admin",
+  "PUT /api/v1/models": "admin",
+  "GET /api/v1/models/rollouts/:rid": "admin",
+  "GET /api/v1/instances/:id/models": "instance",
+  "PUT /api/v1/instances/:id/models": "admin",
   // routes/api/auth.ts
   "GET /api/v1/auth/setup-required": "public",
   "POST /api/v1/auth/setup": "public",
