@@ -72,6 +72,11 @@ export class ModelStore {
     return changed;
   }
 
+  /** Removes a provider's keys from every scope (its custom provider is gone); true when there were some. */
+  forgetProvider(provider: string): boolean {
+    return this.db.run("DELETE FROM provider_keys WHERE provider = ?", provider).changes > 0;
+  }
+
   /** Keys of one scope, masked. */
   async maskedKeys(instanceId: number | null): Promise<MaskedKey[]> {
     const out: MaskedKey[] = [];

@@ -24,6 +24,8 @@ export interface RolloutResult {
   name: string;
   state: "queued" | "applying" | "applied" | "unchanged" | "waiting" | "failed";
   error: string | null;
+  /** The end of the agent gateway's log when it did not come back with the change. */
+  gateway_log?: string;
   duration_ms: number | null;
 }
 
@@ -204,6 +206,8 @@ export class ModelSync {
       } catch (e) {
         result.state = "failed";
         result.error = (e as Error).message;
+        const log = e instanceof AppError ? e.extra.gateway_log : undefined;
+        if (typeof log === "string") result.gateway_log = log;
       }
       result.duration_ms = Math.round(performance.now() - started);
     }

@@ -28,10 +28,12 @@ export const instancePatch = z.object({
   keys: keysPatch.optional(),
 }).strict();
 
-/** Keys may only be given for a built-in provider or one of the custom providers. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Keys may only be set for a built-in provider or one of the custom providers (any may be removed). */
 function checkKeyProviders(keys: Record<string, unknown> | undefined, customIds: string[]): void {
-  for (const id of Object.keys(keys ?? {})) {
-    if (!BUILTIN_IDS.has(id) && !customIds.includes(id)) {
+  for (const [id, value] of Object.entries(keys ?? {})) {
+    if (value !== null && !BUILTIN_IDS.has(id) && !customIds.includes(id)) {
       throw new AppError("VALIDATION_FAILED", `keys.${id}: no built-in or custom provider has this id.`);
     }
   }
@@ -43,14 +45,35 @@ function auditDetails(body: Record<string, unknown>, changedKeys: string[]) {
   return { fields: Object.keys(rest), keys_changed: changedKeys };
 }
 
+/** What `GET /api/v1/models` answers (also the page's first render). */
+export async function globalView(s: ModelsServices) {
+  return { ...s.models.global(), keys: await s.models.maskedKeys(null), providers: [...BUILTIN_PROVIDERS] };
+}
+
+/** What `GET /api/v1/instances/:id/models` answers (also the tab's first render). */
+export async function instanceView(s: ModelsServices, id: number) {
+  const t = await s.modelSync.target(id);
+  const globalKeys = new Set((await s.models.maskedKeys(null)).map((k) => k.provider));
+  const own = await s.models.maskedKeys(id);
+  const ownIds = new Set(own.map((k) => k.provider));
+  return {
+    ...s.models.instance(id),
+    keys: own,
+    effective: {
+      models: t.managed.model ? [t.managed.model.primary, ...t.managed.model.fallbacks] : [],
+      keys: t.managed.keyIds.map((p) => ({
+        provider: p,
+        source: ownIds.has(p) ? "instance" as const : globalKeys.has(p) ? "global" as const : "" as const,
+      })),
+    },
+    sync: await s.modelSync.state(id),
+  };
+}
+
 /** `/api/v1/models`: the global model choice and provider keys (admin). */
 export function addGlobalRoutes(r: Router, s: ModelsServices): void {
   const tags = ["models"];
-  const view = async () => ({
-    ...s.models.global(),
-    keys: await s.models.maskedKeys(null),
-    providers: BUILTIN_PROVIDERS,
-  });
+  const view = () => globalView(s);
   r.add(
     { method: "GET", path: "", permission: "admin", summary: "Global models and keys (masked)", tags },
     async (c) => c.json(await view()),
@@ -64,10 +87,15 @@ export function addGlobalRoutes(r: Router, s: ModelsServices): void {
     tags,
   }, async (c, { body }) => {
     const { keys, ...doc } = body;
-    const next = { ...s.models.global(), ...doc };
+    const before = s.models.global();
+    const next = { ...before, ...doc };
     checkKeyProviders(keys, next.custom_providers.map((p) => p.id));
     s.models.saveGlobal(next);
     const changedKeys = keys ? await s.models.saveKeys(null, keys) : [];
+    // A custom provider that is gone takes its keys with it, everywhere.
+    for (const gone of before.custom_providers.filter((p) => !next.custom_providers.some((n) => n.id === p.id))) {
+      if (s.models.forgetProvider(gone.id)) changedKeys.push(gone.id);
+    }
     s.audit.record({
       actor: actorOf(c),
       action: "models.update",
@@ -79,34 +107,23 @@ export function addGlobalRoutes(r: Router, s: ModelsServices): void {
   });
   r.add({
     method: "GET",
-    path: "/rollouts/:rid",
+    path: "/rollouts/:rolloutId",
     permission: "admin",
     summary: "Progress of a rollout: each instance's result",
     tags,
-  }, (c) => c.json(s.modelSync.rollout(c.req.param("rid") ?? "")));
+  }, (c) => {
+    const id = c.req.param("rolloutId") ?? "";
+    if (!UUID.test(id)) {
+      throw new AppError("BAD_REQUEST", `Path parameter rolloutId must be a rollout id, not "${id}".`);
+    }
+    return c.json(s.modelSync.rollout(id));
+  });
 }
 
 /** `/api/v1/instances/:id/models`: an instance's overrides (admin) and what it runs (assigned users too). */
 export function addInstanceRoutes(r: Router, s: ModelsServices): void {
   const tags = ["models"];
-  const view = async (id: number) => {
-    const t = await s.modelSync.target(id);
-    const globalKeys = new Set((await s.models.maskedKeys(null)).map((k) => k.provider));
-    const own = await s.models.maskedKeys(id);
-    const ownIds = new Set(own.map((k) => k.provider));
-    return {
-      ...s.models.instance(id),
-      keys: own,
-      effective: {
-        models: t.managed.model ? [t.managed.model.primary, ...t.managed.model.fallbacks] : [],
-        keys: t.managed.keyIds.map((p) => ({
-          provider: p,
-          source: ownIds.has(p) ? "instance" : globalKeys.has(p) ? "global" : "",
-        })),
-      },
-      sync: await s.modelSync.state(id),
-    };
-  };
+  const view = (id: number) => instanceView(s, id);
   r.add({
     method: "GET",
     path: "",

@@ -70,21 +70,11 @@ export function fakeProvider(apiKey: string, modelIds = ["fake-model"]) {
  * Writes `config` as the instance's OpenClaw configuration and restarts the gateway (supervisor brings
  * it back), then waits until a new gateway process answers on its tunnel.
  */
-export async function applyOpenclawConfigForTest(t: WithSsh, id: number, config: unknown): Promise<void> {
-  const pid = async () => (await t.services.ssh.exec(id, "pgrep -u agent -f 'gateway run' | head -1")).stdout.trim();
-  const before = await pid();
-  await t.services.ssh.exec(
-    id,
-    `cat > ~/.openclaw/openclaw.json <<'CFG_EOF'\n${JSON.stringify(config, null, 2)}\nCFG_EOF\n` +
-      "pkill -u agent -f 'gateway run' || true",
-  );
-  await until(
-    async () => {
-      const now = await pid();
-      return now !== "" && now !== before;
-    },
-    60_000,
-    "a new gateway process",
-  );
-  await t.services.ssh.waitForTunnel(id, "gateway", 120_000);
+export async function applyOpenclawConfigForTest(
+  t: { services: Pick<CoreServices, "ssh" | "agentConfig"> },
+  id: number,
+  config: unknown,
+): Promise<void> {
+  await t.services.ssh.exec(id, `cat > ~/.openclaw/openclaw.json <<'CFG_EOF'\n${JSON.stringify(config, null, 2)}\nCFG_EOF`);
+  await t.services.agentConfig.restartGateway(id);
 }

@@ -38,7 +38,7 @@ Deno.test({
         300_000,
         "the rollout to finish",
       );
-      return r.results;
+      return r.results.map((x) => x.error ? `${x.state}: ${x.error}` : x.state);
     };
     /** A chat connected to the agent (a gateway still starting refuses; retried as the island does). */
     const ready = async () => {
@@ -78,7 +78,7 @@ Deno.test({
         primary: "fake/fake-model",
         keys: { fake: "global-key-1", openai: "sk-openai-unused-0001" },
       });
-      assert.deepEqual((await finished(first.rollout)).map((r) => r.state), ["applied"]);
+      assert.deepEqual(await finished(first.rollout), ["applied"]);
       // The key is in the agent's private keys file, never in openclaw.json.
       const files = await t().services.ssh.exec(
         id,
@@ -95,7 +95,7 @@ Deno.test({
       // A new global key and default model reach the agent (OpenClaw keeps keys it was given in clear
       // in its own store; SecretRefs are re-read when the gateway restarts).
       const second = await put("/api/v1/models", { primary: "fake/fake-other", keys: { fake: "global-key-2" } });
-      assert.deepEqual((await finished(second.rollout)).map((r) => r.state), ["applied"]);
+      assert.deepEqual(await finished(second.rollout), ["applied"]);
       const two = await ask(`${tag}-2`);
       assert.equal(two.text, `Hello from the fake model (fake-other). Heard ECHO-${tag}-2.`);
       assert.ok(two.asked.length > 0 && two.asked.every((r) => r.auth === "Bearer global-key-2"), JSON.stringify(two));
@@ -105,7 +105,7 @@ Deno.test({
         primary: "fake/fake-model",
         keys: { fake: "own-key-3" },
       });
-      assert.deepEqual((await finished(own.rollout)).map((r) => r.state), ["applied"]);
+      assert.deepEqual(await finished(own.rollout), ["applied"]);
       const three = await ask(`${tag}-3`);
       assert.ok(
         three.asked.length > 0 && three.asked.every((r) => r.auth === "Bearer own-key-3"),
@@ -114,14 +114,14 @@ Deno.test({
       assert.ok(three.asked.every((r) => r.model === "fake-model"));
       const view = await (await t().request("GET", `/api/v1/instances/${id}/models`, { cookie: admin })).json();
       assert.equal(view.sync.state, "applied");
-      assert.deepEqual(view.effective.keys, [{ provider: "fake", source: "instance" }, {
-        provider: "openai",
-        source: "global",
+      assert.deepEqual(view.effective.keys, [{ provider: "openai", source: "global" }, {
+        provider: "fake",
+        source: "instance",
       }]);
 
       // A key the provider refuses: the chat says so plainly, without the key.
       const wrong = await put(`/api/v1/instances/${id}/models`, { keys: { fake: "wrong-key-4" } });
-      assert.deepEqual((await finished(wrong.rollout)).map((r) => r.state), ["applied"]);
+      assert.deepEqual(await finished(wrong.rollout), ["applied"]);
       const four = await ask(`${tag}-4`);
       assert.match(four.text, /401|api key|auth/i, four.text);
       assert.ok(!four.text.includes("wrong-key-4"));
@@ -133,7 +133,7 @@ Deno.test({
       assert.ok(stop.status < 300, await stop.text());
       await until(() => t().services.instances.get(id).status === "stopped", 120_000, "the instance to stop");
       const missed = await put("/api/v1/models", { keys: { fake: "global-key-1" } });
-      assert.deepEqual((await finished(missed.rollout)).map((r) => r.state), ["waiting"]);
+      assert.deepEqual(await finished(missed.rollout), ["waiting"]);
       assert.equal(
         (await (await t().request("GET", `/api/v1/instances/${id}/models`, { cookie: admin })).json()).sync.state,
         "pending",

@@ -81,7 +81,9 @@ Deno.test("models API: validation, masked keys, audit without values, per-instan
     assert.equal(rollout.results[0].state, "waiting");
     assert.equal((await (await t.request("GET", ip, { cookie: admin })).json()).sync.state, "pending");
     assert.equal((await put(ip, { keys: { nosuch: "x" } })).status, 400);
-    assert.equal((await t.request("GET", "/api/v1/models/rollouts/not-a-rollout", { cookie: admin })).status, 404);
+    assert.equal((await t.request("GET", "/api/v1/models/rollouts/not-a-rollout", { cookie: admin })).status, 400);
+    const unknown = `/api/v1/models/rollouts/${crypto.randomUUID()}`;
+    assert.equal((await t.request("GET", unknown, { cookie: admin })).status, 404);
 
     // Access: a user sees the instance's effective view only when assigned, and changes nothing.
     const userId = await t.createUser(admin, "user1");
@@ -101,6 +103,13 @@ Deno.test("models API: validation, masked keys, audit without values, per-instan
     assert.equal((await put(ip, { primary: null }, user)).status, 403);
     assert.equal((await t.request("GET", "/api/v1/models", { cookie: user })).status, 403);
     assert.equal((await put("/api/v1/models", { primary: null }, user)).status, 403);
+
+    // A custom provider removed takes its keys with it, global and per instance; removing a key of a
+    // provider that no longer exists is allowed (nothing to do).
+    const gone = await (await put("/api/v1/models", { custom_providers: [] })).json();
+    assert.deepEqual(gone.keys, []);
+    assert.deepEqual(await t.services.models.keys(inst.id), {});
+    assert.equal((await put("/api/v1/models", { keys: { fake: null } })).status, 200);
 
     // An instance's keys and choice go with it.
     t.services.instances.delete(inst.id);
