@@ -13,7 +13,10 @@ import type { ModelStore } from "./model_store.ts";
 
 /** Where an instance stands with the model configuration it should have. */
 export interface SyncState {
-  /** `applied`: the instance runs the current choice; `pending`: it will get it (at its next start if stopped). */
+  /**
+   * `applied`: the instance runs the current choice; `pending`: it will get it (at its next start if
+   * stopped); `failed`: the last try on the running instance failed (`last_error`).
+   */
   state: "applied" | "pending" | "failed";
   applied_at: string | null;
   last_error: string | null;
@@ -97,8 +100,10 @@ export class ModelSync {
     const row = this.#row(id);
     const t = await this.target(id);
     const applied = row?.applied_hash ? row.applied_hash === t.hash : t.managed.owned.length === 0;
+    // A failure counts as such while the instance runs; a stopped one gets another try when it starts.
+    const running = this.d.instances.find(id)?.status === "running";
     return {
-      state: applied ? "applied" : row?.last_error ? "failed" : "pending",
+      state: applied ? "applied" : row?.last_error && running ? "failed" : "pending",
       applied_at: row?.applied_at ?? null,
       last_error: applied ? null : row?.last_error ?? null,
     };

@@ -128,7 +128,8 @@ Deno.test({
       assert.ok(four.asked.some((r) => r.auth === "Bearer wrong-key-4"));
 
       // A change while the instance is stopped waits, and is applied when it connects again.
-      await put(`/api/v1/instances/${id}/models`, { keys: { fake: null } });
+      const back = await put(`/api/v1/instances/${id}/models`, { keys: { fake: null } });
+      assert.deepEqual(await finished(back.rollout), ["applied"]);
       const stop = await t().request("POST", `/api/v1/instances/${id}/stop`, { cookie: admin });
       assert.ok(stop.status < 300, await stop.text());
       await until(() => t().services.instances.get(id).status === "stopped", 120_000, "the instance to stop");
