@@ -1,4 +1,21 @@
+import { useState } from "preact/hooks";
 import { utcTime } from "../../../islands/_time.ts";
+
+/** The keys being typed and the ones marked for removal, with the handlers `KeyTable` takes. */
+export function useKeyEdits() {
+  const [edits, setEdits] = useState<Record<string, string>>({});
+  const [removals, setRemovals] = useState<string[]>([]);
+  return {
+    edits,
+    removals,
+    onEdit: (id: string, value: string) => setEdits((x) => ({ ...x, [id]: value })),
+    onToggleRemove: (id: string) => setRemovals((x) => (x.includes(id) ? x.filter((y) => y !== id) : [...x, id])),
+    reset: () => {
+      setEdits({});
+      setRemovals([]);
+    },
+  };
+}
 
 /** One provider's key as a row: what is stored (masked), or what applies without one. */
 export interface KeyRow {

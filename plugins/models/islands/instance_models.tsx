@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, errorText, useHydrated } from "../../../islands/_api.ts";
 import { utcTime } from "../../../islands/_time.ts";
-import { type KeyRow, keysPatch, KeyTable } from "./_key_table.tsx";
+import { type KeyRow, keysPatch, KeyTable, useKeyEdits } from "./_key_table.tsx";
 import { ModelList, ModelSuggestions } from "./_model_list.tsx";
 import { RolloutProgress, useRollout } from "./_rollout.tsx";
 import type { InstanceView, KeysPatch, MaskedKey, Rollout, SyncState } from "./_types.ts";
@@ -246,8 +246,7 @@ function OverrideForm(
   const [primary, setPrimary] = useState(view.primary ?? "");
   const [extra, setExtra] = useState<string[]>(view.extra_models);
   const [disabledModels, setDisabledModels] = useState<string[]>(view.disabled_models);
-  const [edits, setEdits] = useState<Record<string, string>>({});
-  const [removals, setRemovals] = useState<string[]>([]);
+  const keyEdits = useKeyEdits();
   const [busy, setBusy] = useState(false);
 
   const stored = new Map(view.keys.map((k) => [k.provider, k]));
@@ -261,8 +260,7 @@ function OverrideForm(
     setPrimary(v.primary ?? "");
     setExtra(v.extra_models);
     setDisabledModels(v.disabled_models);
-    setEdits({});
-    setRemovals([]);
+    keyEdits.reset();
   }
 
   function changes(): InstancePatch {
@@ -271,7 +269,7 @@ function OverrideForm(
     if (p !== view.primary) body.primary = p;
     if (!sameList(extra, view.extra_models)) body.extra_models = extra;
     if (!sameList(disabledModels, view.disabled_models)) body.disabled_models = disabledModels;
-    const keys = keysPatch(edits, removals, new Set(stored.keys()), allowed);
+    const keys = keysPatch(keyEdits.edits, keyEdits.removals, new Set(stored.keys()), allowed);
     if (Object.keys(keys).length) body.keys = keys;
     return body;
   }
@@ -409,10 +407,7 @@ function OverrideForm(
         <p class="hint">A key set here replaces the global key for this instance only.</p>
         <KeyTable
           rows={rows}
-          edits={edits}
-          removals={removals}
-          onEdit={(id, v) => setEdits((x) => ({ ...x, [id]: v }))}
-          onToggleRemove={(id) => setRemovals((x) => (x.includes(id) ? x.filter((y) => y !== id) : [...x, id]))}
+          {...keyEdits}
           disabled={disabled}
           testid="instance-keys-table"
           caption="Keys of this instance"

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, errorText, useHydrated } from "../../../islands/_api.ts";
-import { type KeyRow, keysPatch, KeyTable } from "./_key_table.tsx";
+import { type KeyRow, keysPatch, KeyTable, useKeyEdits } from "./_key_table.tsx";
 import { ModelList, ModelSuggestions } from "./_model_list.tsx";
 import { RolloutProgress, useRollout } from "./_rollout.tsx";
 import {
@@ -40,8 +40,7 @@ export default function ModelsAdmin({ initial }: ModelsAdminProps) {
   const [primary, setPrimary] = useState(initial.primary ?? "");
   const [fallbacks, setFallbacks] = useState<string[]>(initial.fallbacks);
   const [customs, setCustoms] = useState<CustomProvider[]>(initial.custom_providers.map(normalizeCustom));
-  const [edits, setEdits] = useState<Record<string, string>>({});
-  const [removals, setRemovals] = useState<string[]>([]);
+  const keyEdits = useKeyEdits();
   const [busy, setBusy] = useState(false);
   const [flash, setFlash] = useState<Flash>(null);
   const { rollout, error: rolloutError, follow } = useRollout((r) => setFlash(doneText(r)));
@@ -58,7 +57,7 @@ export default function ModelsAdmin({ initial }: ModelsAdminProps) {
     if (p !== saved.primary) body.primary = p;
     if (!sameList(fallbacks, saved.fallbacks)) body.fallbacks = fallbacks;
     if (!sameCustoms(customs, saved.custom_providers)) body.custom_providers = customs;
-    const keys = keysPatch(edits, removals, new Set(stored.keys()), allowed);
+    const keys = keysPatch(keyEdits.edits, keyEdits.removals, new Set(stored.keys()), allowed);
     if (Object.keys(keys).length) body.keys = keys;
     return body;
   }
@@ -71,8 +70,7 @@ export default function ModelsAdmin({ initial }: ModelsAdminProps) {
     setPrimary(view.primary ?? "");
     setFallbacks(view.fallbacks);
     setCustoms(view.custom_providers.map(normalizeCustom));
-    setEdits({});
-    setRemovals([]);
+    keyEdits.reset();
   }
 
   async function save(e: Event) {
@@ -192,10 +190,7 @@ export default function ModelsAdmin({ initial }: ModelsAdminProps) {
           </p>
           <KeyTable
             rows={rows}
-            edits={edits}
-            removals={removals}
-            onEdit={(id, v) => setEdits((x) => ({ ...x, [id]: v }))}
-            onToggleRemove={(id) => setRemovals((x) => (x.includes(id) ? x.filter((y) => y !== id) : [...x, id]))}
+            {...keyEdits}
             disabled={disabled}
             testid="keys-table"
             caption="Provider keys"
