@@ -6,7 +6,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { hasKeyCheck, verifyMasterKey } from "./secrets/key_check.ts";
 import { loadMasterKey } from "./secrets/master_key.ts";
 import { Secrets } from "./secrets/secrets.ts";
-import { type CoreServices, createServices } from "./services.ts";
+import { type CoreServices, createServices, type ServiceParts } from "./services.ts";
 import { SshKeyStore } from "./ssh/key_store.ts";
 import type { SshOptions } from "./ssh/options.ts";
 
@@ -33,7 +33,7 @@ export async function prepareDataDir(path: string, log: Logger): Promise<void> {
  */
 export async function openServices(
   config: Config,
-  options: { log?: Logger; clock?: Clock; ssh?: Partial<SshOptions> } = {},
+  options: { log?: Logger; clock?: Clock; ssh?: Partial<SshOptions>; agentConfig?: ServiceParts["agentConfig"] } = {},
 ): Promise<CoreServices> {
   const log = options.log ?? createLogger(config.logLevel);
   await prepareDataDir(config.dataPath, log);
@@ -55,6 +55,7 @@ export async function openServices(
       log,
       clock: options.clock ?? systemClock,
       ssh: options.ssh,
+      agentConfig: options.agentConfig,
     });
   } catch (e) {
     db.close();

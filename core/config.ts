@@ -47,12 +47,30 @@ export const CONFIG_VARIABLES = {
     help:
       "IPv4 pool the docker backend carves each instance's network from (a /26 each; pick one your LAN does not use).",
   },
+  CLAWORC_RUNTIME: {
+    default: "auto",
+    help: "Runtime backend: `docker`, `kubernetes`, or `auto` (kubernetes when running inside a cluster, else docker).",
+  },
+  CLAWORC_KUBE_NAMESPACE: { default: "claworc", help: "Namespace for instances (must exist)." },
+  CLAWORC_KUBECONFIG: {
+    default: "",
+    help: "Kubeconfig file; empty: the in-cluster service account, else KUBECONFIG or ~/.kube/config.",
+  },
+  CLAWORC_KUBE_CONTEXT: { default: "", help: "Kubeconfig context; empty: its current context." },
+  CLAWORC_KUBE_STORAGE_CLASS: { default: "", help: "StorageClass of instance volumes; empty: the default." },
+  CLAWORC_KUBE_IMAGE_PULL_SECRET: { default: "", help: "Secret for pulling the agent image; empty: none." },
+  CLAWORC_KUBE_NODE_SELECTOR: {
+    default: "",
+    help: "Node selector for instance pods, `key=value,key=value`; empty: any node.",
+  },
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
 
 const int = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
+const dns1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const bool = z.enum(["true", "false"], "must be `true` or `false`").transform((v) => v === "true");
 const origin = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((u) => new URL(u).origin);
 
@@ -82,6 +100,19 @@ const schema = z.object({
     /^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(8|9|1\d|2[0-2])$/,
     "must be a private IPv4 CIDR with room for /26 blocks, such as 10.213.0.0/16",
   ),
+  CLAWORC_RUNTIME: z.enum(["auto", "docker", "kubernetes"], "must be auto, docker or kubernetes"),
+  CLAWORC_KUBE_NAMESPACE: z.string().trim().regex(dns1123, "must be a DNS-1123 label (a-z, 0-9, -)"),
+  CLAWORC_KUBECONFIG: z.string().trim(),
+  CLAWORC_KUBE_CONTEXT: z.string().trim(),
+  CLAWORC_KUBE_STORAGE_CLASS: z.string().trim().refine((v) => v === "" || dns1123Subdomain.test(v), "must be a name"),
+  CLAWORC_KUBE_IMAGE_PULL_SECRET: z.string().trim().refine(
+    (v) => v === "" || dns1123Subdomain.test(v),
+    "must be a name",
+  ),
+  CLAWORC_KUBE_NODE_SELECTOR: z.string().trim().refine(
+    (v) => v === "" || v.split(",").every((p) => /^[A-Za-z0-9./_-]+=[A-Za-z0-9._-]*$/.test(p.trim())),
+    "must be key=value pairs separated by commas",
+  ).transform((v) => Object.fromEntries(v ? v.split(",").map((p) => p.trim().split("=") as [string, string]) : [])),
 });
 
 /** The validated configuration every part of the control plane reads. */
@@ -105,6 +136,16 @@ export interface Config {
   dockerSubnetPool: string;
   /** Bearer token for GET /metrics, or null (admins only). */
   metricsToken: string | null;
+  /** The runtime backend wanted (`auto` is resolved: kubernetes inside a cluster, else docker). */
+  runtime: "docker" | "kubernetes";
+  kube: {
+    namespace: string;
+    kubeconfig: string;
+    context: string;
+    storageClass: string;
+    imagePullSecret: string;
+    nodeSelector: Record<string, string>;
+  };
 }
 
 /** Invalid configuration: the message names the variable and what is wrong. */
@@ -147,5 +188,17 @@ export function loadConfig(env: (name: string) => string | undefined): Config {
     agentImage: v.CLAWORC_AGENT_IMAGE,
     dockerSubnetPool: v.CLAWORC_DOCKER_SUBNET_POOL,
     metricsToken: v.CLAWORC_METRICS_TOKEN || null,
+    // Kubernetes sets KUBERNETES_SERVICE_HOST in every container it runs.
+    runtime: v.CLAWORC_RUNTIME === "auto"
+      ? (env("KUBERNETES_SERVICE_HOST") ? "kubernetes" : "docker")
+      : v.CLAWORC_RUNTIME,
+    kube: {
+      namespace: v.CLAWORC_KUBE_NAMESPACE,
+      kubeconfig: v.CLAWORC_KUBECONFIG,
+      context: v.CLAWORC_KUBE_CONTEXT,
+      storageClass: v.CLAWORC_KUBE_STORAGE_CLASS,
+      imagePullSecret: v.CLAWORC_KUBE_IMAGE_PULL_SECRET,
+      nodeSelector: v.CLAWORC_KUBE_NODE_SELECTOR,
+    },
   };
 }

@@ -27,3 +27,6 @@ export { customProvider, keysPatch, modelRef } from "./models/schemas.ts";
 export type { Rollout, RolloutResult, SyncState } from "./models/model_sync.ts";
 export type { Applied, ConfigChange } from "./openclaw/agent_config.ts";
 export type { ConfigCheck, ConfigIssue } from "./openclaw/validator_output.ts";
+
+// Config editor (plugins/config)
+export { MAX_CONFIG_BYTES } from "./openclaw/agent_config.ts";

@@ -87,6 +87,7 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     default_vnc_resolution: "1280x800",
     terminal_recording: false,
     terminal_recording_retention_days: 30,
+    config_editor_access: "admin",
   });
   const operations = new Operations(live, clock);
   const runtime = new RuntimeRef();
@@ -112,7 +113,20 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
   const agentConfig = new AgentConfig(ssh, { ...agentConfigDefaults, ...parts.agentConfig });
   const models = new ModelStore(db, secrets);
   const modelSync = new ModelSync({ db, store: models, agentConfig, instances, audit, log: log.child("models") });
-  modelSync.watch(sshEvents);
+  const lifecycle = new InstanceLifecycle({
+    instances,
+    runtime,
+    ssh,
+    pins: hostKeys,
+    keys: sshKeys,
+    secrets,
+    audit,
+    operations,
+    settings,
+    models: modelSync,
+    log: log.child("instances"),
+  });
+  modelSync.watch(sshEvents, (id) => lifecycle.busy(id) !== undefined);
   return {
     config,
     log,
@@ -138,18 +152,6 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     keyRotation: new KeyRotation({ db, pool: ssh, keys: sshKeys, instances, events: sshEvents, audit }),
     requestCounts: new Map(),
     sshEventCounts,
-    lifecycle: new InstanceLifecycle({
-      instances,
-      runtime,
-      ssh,
-      pins: hostKeys,
-      keys: sshKeys,
-      secrets,
-      audit,
-      operations,
-      settings,
-      models: modelSync,
-      log: log.child("instances"),
-    }),
+    lifecycle,
   };
 }

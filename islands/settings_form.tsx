@@ -6,6 +6,7 @@ export interface SettingsValues {
   ssh_key_rotation_days: number;
   terminal_recording: boolean;
   terminal_recording_retention_days: number;
+  config_editor_access: "admin" | "assigned";
 }
 
 /** Run-time settings (admin); changes apply without a restart. */
@@ -16,6 +17,7 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
   const [rotation, setRotation] = useState(String(settings.ssh_key_rotation_days));
   const [recording, setRecording] = useState(settings.terminal_recording);
   const [recordingDays, setRecordingDays] = useState(String(settings.terminal_recording_retention_days));
+  const [configAccess, setConfigAccess] = useState(settings.config_editor_access);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -45,12 +47,14 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
         ssh_key_rotation_days: rotationDays,
         terminal_recording: recording,
         terminal_recording_retention_days: keepDays,
+        config_editor_access: configAccess,
       });
       setSaved(values);
       setDays(String(values.audit_retention_days));
       setRotation(String(values.ssh_key_rotation_days));
       setRecording(values.terminal_recording);
       setRecordingDays(String(values.terminal_recording_retention_days));
+      setConfigAccess(values.config_editor_access);
       setMessage({ ok: true, text: `Settings saved. Audit retention: ${dayCount(values.audit_retention_days)}.` });
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
@@ -140,6 +144,26 @@ export default function SettingsForm({ settings }: { settings: SettingsValues })
           Recordings not written to for longer are deleted automatically. Currently saved:{" "}
           <strong data-testid="saved-recording-retention-days">
             {dayCount(saved.terminal_recording_retention_days)}
+          </strong>.
+        </span>
+      </label>
+      <label>
+        Config editor
+        <select
+          name="config_editor_access"
+          value={configAccess}
+          onChange={(e) => setConfigAccess(e.currentTarget.value === "assigned" ? "assigned" : "admin")}
+          aria-describedby="config-access-hint"
+          data-testid="setting-config-editor-access"
+        >
+          <option value="admin">Admins only</option>
+          <option value="assigned">Admins and users assigned to the instance</option>
+        </select>
+        <span id="config-access-hint" class="hint">
+          Who may read and change an instance's OpenClaw configuration (openclaw.json, which can hold keys) in its
+          Config tab. Currently saved:{" "}
+          <strong data-testid="saved-config-editor-access">
+            {saved.config_editor_access === "assigned" ? "admins and assigned users" : "admins only"}
           </strong>.
         </span>
       </label>

@@ -1,10 +1,12 @@
 import type { Plugin } from "../core/mod.ts";
 import { auditPlugin } from "./audit/mod.tsx";
 import { chatPlugin } from "./chat/mod.tsx";
+import { configPlugin } from "./config/mod.tsx";
 import { desktopPlugin } from "./desktop/mod.tsx";
 import { dockerPlugin } from "./docker/mod.ts";
 import { filesPlugin } from "./files/mod.tsx";
 import { healthPlugin } from "./health/mod.tsx";
+import { kubernetesPlugin } from "./kubernetes/mod.ts";
 import { logsPlugin } from "./logs/mod.tsx";
 import { modelsPlugin } from "./models/mod.tsx";
 import { terminalPlugin } from "./terminal/mod.tsx";
@@ -14,6 +16,7 @@ export function builtinPlugins(): Plugin[] {
   return [
     auditPlugin(),
     dockerPlugin(),
+    kubernetesPlugin(),
     chatPlugin(),
     healthPlugin(),
     terminalPlugin(),
@@ -21,5 +24,6 @@ export function builtinPlugins(): Plugin[] {
     logsPlugin(),
     desktopPlugin(),
     modelsPlugin(),
+    configPlugin(),
   ];
 }

@@ -4,7 +4,13 @@
  * to sshd's banner and to the gateway's listening socket), and the instance list with 1,000 rows.
  * Podman's Docker API stands in for the engine (no Docker daemon on these machines).
  */
-import { agentFiles, authorizedKeysFile, GATEWAY_PORT, newGatewayToken } from "../core/instances/agent_files.ts";
+import {
+  agentFiles,
+  authorizedKeysFile,
+  GATEWAY_PORT,
+  newGatewayToken,
+  openclawConfig,
+} from "../core/instances/agent_files.ts";
 import type { LiveEvent } from "../core/instances/live_events.ts";
 import { generateKeyPair } from "../core/ssh/key_store.ts";
 import { sshDefaults } from "../core/ssh/options.ts";
@@ -83,6 +89,7 @@ async function floorRun(backend: DockerBackend, name: string): Promise<{ sshd: n
     gatewayToken: newGatewayToken(),
     authorizedKeys: authorizedKeysFile(key.publicKey, TUNNEL_TARGETS, []),
     vncResolution: "1280x800",
+    openclaw: { "openclaw.json": openclawConfig() },
   });
   // The limits an instance gets by default (core/services.ts).
   const spec = {

@@ -174,18 +174,30 @@ export class ModelSync {
     return r;
   }
 
-  /** Instances that missed a change get it when their SSH connection comes (back) up. */
-  watch(events: SshEvents): void {
+  /**
+   * Instances that missed a change get it when their SSH connection comes (back) up; while the
+   * instance's lifecycle runs an action (a creation, a clone: `busy`), only after that action, so the
+   * gateway is never restarted under a creation waiting for it.
+   */
+  watch(events: SshEvents, busy: (id: number) => boolean = () => false): void {
     this.#unsubscribe = events.subscribe((e) => {
       if (e.type !== "connected" && e.type !== "reconnected") return;
       if (this.#lock.busy(e.instance_id)) return;
-      this.apply(e.instance_id).catch((err) =>
+      this.#applyWhenIdle(e.instance_id, busy).catch((err) =>
         this.d.log.warn("applying the model configuration failed", {
           instance: e.instance_id,
           error: (err as Error).message,
         })
       );
     });
+  }
+
+  async #applyWhenIdle(id: number, busy: (id: number) => boolean): Promise<void> {
+    for (const deadline = Date.now() + 30 * 60_000; busy(id);) {
+      if (Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+    if (this.d.instances.find(id)?.status === "running") await this.apply(id);
   }
 
   close(): void {

@@ -14,9 +14,18 @@ export interface AgentConfigOptions {
   validateTimeoutMs: number;
   /** How long a restarted gateway may take to listen again before the change is rolled back. */
   gatewayTimeoutMs: number;
+  /**
+   * How long the old gateway may take to stop after SIGTERM before it is killed (OpenClaw drains
+   * running work first, for minutes if it must).
+   */
+  gatewayStopMs: number;
 }
 
-export const agentConfigDefaults: AgentConfigOptions = { validateTimeoutMs: 60_000, gatewayTimeoutMs: 120_000 };
+export const agentConfigDefaults: AgentConfigOptions = {
+  validateTimeoutMs: 60_000,
+  gatewayTimeoutMs: 120_000,
+  gatewayStopMs: 20_000,
+};
 
 /** What is written: the whole openclaw.json and, when given, the keys file its SecretRefs read. */
 export interface ConfigChange {
@@ -35,6 +44,18 @@ export interface Applied {
 const DIR = '"$HOME/.openclaw"';
 
 /**
+ * The gateway's processes as a pgrep/pkill pattern. OpenClaw renames its gateway process to
+ * `openclaw-gateway` once it runs (so "gateway run" matches it only early in its start), and before it
+ * execs OpenClaw, supervisord's program is the `claworc-gateway` script. The anchor and the brackets
+ * keep the pattern from matching the shell that runs pgrep itself (its command line holds the
+ * pattern's text, which matches none of the alternatives).
+ */
+export const GATEWAY_PROCESS = "'^openclaw-gateway|[g]ateway run|[c]laworc-gateway'";
+
+/** The gateway's log (supervisord's capture of its output). */
+const GATEWAY_LOG = "/var/log/claworc/openclaw.log";
+
+/**
  * OpenClaw's configuration inside an instance, over its SSH connection: read it, check a candidate
  * with OpenClaw's own validator (`openclaw config validate` on a private temp file), and apply a
  * change: the previous files are kept, the new ones renamed into place, the gateway restarted and
@@ -48,10 +69,35 @@ export class AgentConfig {
 
   /** The instance's openclaw.json ("" when it has none) and its hash. */
   async read(id: number): Promise<{ content: string; hash: string }> {
-    const out = await this.ssh.exec(id, `cat ${DIR}/openclaw.json 2>/dev/null || true`, {
-      maxOutput: MAX_CONFIG_BYTES,
-    });
-    return { content: out.stdout, hash: await configHash(out.stdout) };
+    const { content, hash } = await this.#readLive(id);
+    return { content, hash };
+  }
+
+  /**
+   * The live file read once (through a private copy, so its size, the hash of its exact bytes and its
+   * text all describe the same version), refused when larger than Claworc handles.
+   */
+  async #readLive(id: number): Promise<{ content: string; hash: string; rawHash: string }> {
+    const out = await this.ssh.exec(id, READ, { maxOutput: MAX_CONFIG_BYTES + 1024 });
+    if (out.code === 4) {
+      throw new AppError("AGENT_ERROR", "The instance's openclaw.json exists but the agent's user cannot read it.");
+    }
+    const header = /^(\d+) ([0-9a-f]{64})\n/.exec(out.stdout);
+    if (out.code !== 0 || !header) {
+      const why = (out.stderr || out.stdout).trim().slice(-300) || `exit code ${out.code}`;
+      throw new AppError("AGENT_ERROR", `Reading openclaw.json on the instance failed: ${why}`);
+    }
+    const size = Number(header[1]);
+    if (size > MAX_CONFIG_BYTES) {
+      throw new AppError(
+        "AGENT_ERROR",
+        `The instance's openclaw.json is ${Math.ceil(size / 1024)} KiB; Claworc reads and writes at most ${
+          MAX_CONFIG_BYTES / 1024
+        } KiB.`,
+      );
+    }
+    const content = out.stdout.slice(header[0].length);
+    return { content, hash: await configHash(content), rawHash: header[2] };
   }
 
   /** OpenClaw's verdict on `config` (syntax, schema, SecretRef shapes), without touching the live file. */
@@ -69,11 +115,14 @@ export class AgentConfig {
   apply(id: number, change: ConfigChange): Promise<Applied> {
     return this.#lock.run(id, async () => {
       const started = performance.now();
-      if (change.baseHash !== undefined && (await this.read(id)).hash !== change.baseHash) {
-        throw new AppError(
-          "CONFIG_CHANGED",
-          "openclaw.json changed on the instance since you loaded it; reload it and make your change again.",
-        );
+      checkSize(change.config);
+      // The exact bytes the change was made from; the commit step compares them again right before
+      // it renames, so a change made on the instance while OpenClaw validates is not overwritten.
+      let expected = "";
+      if (change.baseHash !== undefined) {
+        const live = await this.#readLive(id);
+        if (live.hash !== change.baseHash) throw configChanged();
+        expected = live.rawHash;
       }
       const check = await this.validate(id, change.config);
       if (!check.valid) {
@@ -86,20 +135,28 @@ export class AgentConfig {
           JSON.stringify(change.keys),
         );
       }
-      await this.#run(id, COMMIT, change.config);
+      const commit = await this.ssh.exec(id, commitScript(expected), { input: change.config });
+      if (commit.code === 3) throw configChanged();
+      if (commit.code !== 0) {
+        throw new AppError("AGENT_ERROR", `Writing OpenClaw's files failed: ${commit.stderr.trim().slice(-500)}`);
+      }
       try {
         await this.restartGateway(id);
       } catch (e) {
         const log = await this.#gatewayLogTail(id);
-        await this.#run(id, ROLLBACK).catch(() => {});
-        await this.restartGateway(id).catch(() => {});
+        const restoreError = await this.#run(id, ROLLBACK).then(() => "", (err: Error) => err.message);
+        let outcome = `putting the previous configuration back failed too (${restoreError})`;
+        if (!restoreError) {
+          const backError = await this.restartGateway(id).then(() => "", (err: Error) => err.message);
+          outcome = backError
+            ? `the previous configuration was restored, but the gateway has not come back with it yet (${backError})`
+            : "the previous configuration was restored and the gateway runs with it again";
+        }
         throw new AppError(
           "CONFIG_REFUSED",
-          `The agent's gateway did not come back with this configuration (${
-            (e as Error).message
-          }); the previous configuration was restored.`,
+          `The agent's gateway did not come back with this configuration (${(e as Error).message}); ${outcome}.`,
           {},
-          { gateway_log: log },
+          { gateway_log: log, restored: !restoreError },
         );
       }
       return {
@@ -110,26 +167,84 @@ export class AgentConfig {
     });
   }
 
-  /** Restarts OpenClaw's gateway (supervisord brings it back) and waits until a new process answers. */
+  /**
+   * Restarts OpenClaw's gateway (supervisord brings it back) and waits until a new process answers on
+   * the gateway's port. The old process gets SIGTERM, then SIGKILL after `gatewayStopMs`. Fails early
+   * when OpenClaw says in its log that the gateway failed to start (it then spends a minute on its own
+   * diagnostics before exiting), or when the new process exits before it answers.
+   */
   async restartGateway(id: number): Promise<void> {
-    const pid = async () => (await this.ssh.exec(id, "pgrep -u \"$(id -u)\" -f 'gateway run' | head -1")).stdout.trim();
-    const before = await pid();
-    await this.ssh.exec(id, "pkill -u \"$(id -u)\" -f 'gateway run' || true");
     const deadline = performance.now() + this.opts.gatewayTimeoutMs;
+    const start = await this.#look(id, [], null);
+    const before = start.matching;
+    await this.ssh.exec(id, `pkill -TERM -u "$(id -u)" -f ${GATEWAY_PROCESS} || true`);
+    const killAt = performance.now() + this.opts.gatewayStopMs;
+    let fresh = "";
     for (;;) {
-      const now = await pid();
-      if (now !== "" && now !== before) break;
-      if (performance.now() > deadline) throw new Error("no new gateway process");
-      await new Promise((r) => setTimeout(r, 500));
+      const { matching, alive: old } = await this.#look(id, before, null);
+      fresh = matching.find((p) => !before.includes(p)) ?? "";
+      if (!old.length && fresh) break;
+      if (performance.now() > deadline) {
+        throw new Error(old.length ? "the previous gateway process did not stop" : "no new gateway process started");
+      }
+      if (old.length && performance.now() > killAt) {
+        await this.ssh.exec(id, `kill -KILL ${old.join(" ")} 2>/dev/null || true`);
+      }
+      await sleep(500);
     }
-    await this.ssh.waitForTunnel(id, "gateway", Math.max(1_000, deadline - performance.now()));
+    // supervisord's program keeps its process id from the start script to OpenClaw (exec), while its
+    // title changes on the way; that process ending before the port answers is a failed start.
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`the gateway did not answer within ${this.opts.gatewayTimeoutMs / 1000} s`);
+      try {
+        await this.ssh.waitForTunnel(id, "gateway", Math.min(left, 3_000));
+        return;
+      } catch (e) {
+        if (!(e instanceof AppError && e.code === "SSH_TIMEOUT")) throw e;
+      }
+      const now = await this.#look(id, [fresh], start.logSize);
+      if (now.failure) throw new Error(now.failure);
+      if (!now.alive.length) throw new Error("the gateway exited while starting");
+    }
   }
 
-  async #gatewayLogTail(id: number): Promise<string> {
-    const out = await this.ssh.exec(id, "tail -n 30 /var/log/claworc/openclaw.log 2>/dev/null || true").catch(() =>
-      null
+  /**
+   * One look at the instance: the gateway's process ids (`matching`), which of `watch` still exist
+   * (`alive`), the log's size, and OpenClaw's start-up failure line written after `logFrom` bytes.
+   */
+  async #look(
+    id: number,
+    watch: string[],
+    logFrom: number | null,
+  ): Promise<{ matching: string[]; alive: string[]; logSize: number; failure: string }> {
+    const failed = logFrom === null ? "" : `tail -c +${logFrom + 1} ${GATEWAY_LOG} 2>/dev/null | ` +
+      `sed 's/\\x1b\\[[0-9;?]*[A-Za-z]//g' | grep -a -m 1 -o 'Gateway failed to start.*' | cut -c1-400`;
+    const out = await this.ssh.exec(
+      id,
+      `pgrep -u "$(id -u)" -f ${GATEWAY_PROCESS}; echo --; for p in ${watch.join(" ")}; do ` +
+        `[ -d "/proc/$p" ] && echo "$p"; done; echo --; wc -c < ${GATEWAY_LOG} 2>/dev/null; echo --; ${
+          failed || "true"
+        }; true`,
     );
-    return out?.stdout ?? "";
+    const [matching = "", alive = "", size = "", failure = ""] = out.stdout.split("--\n");
+    const pids = (part: string) => part.split(/\s+/).filter((p) => /^\d+$/.test(p));
+    return {
+      matching: pids(matching),
+      alive: pids(alive),
+      logSize: Number(size.trim()) || 0,
+      failure: failure.trim(),
+    };
+  }
+
+  /** The end of the gateway's log, without colour codes (it is shown to people). */
+  async #gatewayLogTail(id: number): Promise<string> {
+    const out = await this.ssh.exec(
+      id,
+      `tail -n 40 ${GATEWAY_LOG} 2>/dev/null | sed 's/\\x1b\\[[0-9;?]*[A-Za-z]//g' || true`,
+      { maxOutput: 256 * 1024 },
+    ).catch(() => null);
+    return (out?.stdout ?? "").slice(-16_000);
   }
 
   async #run(id: number, command: string, input?: string): Promise<void> {
@@ -152,17 +267,53 @@ function checkSize(config: string): void {
   }
 }
 
-/** Keeps the live files as `*.claworc-prev`, then renames the staged ones into place (same folder, atomic). */
-const COMMIT = `set -e; umask 077; d=${DIR}; mkdir -p "$d"; cat > "$d/.openclaw.json.staged"
-rm -f "$d/openclaw.json.claworc-prev" "$d/claworc-keys.json.claworc-prev"
-if [ -f "$d/openclaw.json" ]; then cp -p "$d/openclaw.json" "$d/openclaw.json.claworc-prev"; fi
+function configChanged(): AppError {
+  return new AppError(
+    "CONFIG_CHANGED",
+    "openclaw.json changed on the instance since you loaded it; reload it and make your change again.",
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Prints "<size> <sha256>" of openclaw.json (0 and the empty hash when there is none), then its
+ * content unless it is too large; exit 4 when it exists but cannot be read.
+ */
+const READ = `f=${DIR}/openclaw.json
+if [ -e "$f" ] && [ ! -r "$f" ]; then exit 4; fi
+t="$(mktemp /tmp/claworc-read.XXXXXX)" || exit 5
+cat "$f" > "$t" 2>/dev/null
+size="$(wc -c < "$t")"
+echo "$size $(sha256sum < "$t" | cut -c1-64)"
+if [ "$size" -le ${MAX_CONFIG_BYTES} ]; then cat "$t"; fi
+rm -f "$t"`;
+
+/**
+ * Writes the staged files into place (same folder, atomic renames), keeping the live ones as
+ * `*.claworc-prev`, or a `.<name>.claworc-none` marker when there was none (so a rollback removes the
+ * new file). With `expected` (a SHA-256 of the live file's bytes), exits 3 without touching anything
+ * when openclaw.json is no longer that file.
+ */
+function commitScript(expected: string): string {
+  if (expected && !/^[0-9a-f]{64}$/.test(expected)) throw new Error("invalid expected hash");
+  return `set -e; umask 077; d=${DIR}; expected="${expected}"; mkdir -p "$d"; cat > "$d/.openclaw.json.staged"
+if [ -n "$expected" ] && [ "$(cat "$d/openclaw.json" 2>/dev/null | sha256sum | cut -c1-64)" != "$expected" ]; then
+  rm -f "$d/.openclaw.json.staged" "$d/.claworc-keys.staged"; exit 3
+fi
+rm -f "$d/openclaw.json.claworc-prev" "$d/claworc-keys.json.claworc-prev" "$d/.openclaw.json.claworc-none" "$d/.claworc-keys.json.claworc-none"
+if [ -f "$d/openclaw.json" ]; then cp -p "$d/openclaw.json" "$d/openclaw.json.claworc-prev"; else : > "$d/.openclaw.json.claworc-none"; fi
 if [ -f "$d/.claworc-keys.staged" ]; then
-  if [ -f "$d/claworc-keys.json" ]; then cp -p "$d/claworc-keys.json" "$d/claworc-keys.json.claworc-prev"; fi
+  if [ -f "$d/claworc-keys.json" ]; then cp -p "$d/claworc-keys.json" "$d/claworc-keys.json.claworc-prev"; else : > "$d/.claworc-keys.json.claworc-none"; fi
   mv -f "$d/.claworc-keys.staged" "$d/claworc-keys.json"
 fi
 mv -f "$d/.openclaw.json.staged" "$d/openclaw.json"`;
+}
 
-/** Puts the kept files back. */
+/** Puts the kept files back (and removes files that did not exist before the change). */
 const ROLLBACK = `set -e; d=${DIR}
-if [ -f "$d/openclaw.json.claworc-prev" ]; then mv -f "$d/openclaw.json.claworc-prev" "$d/openclaw.json"; fi
-if [ -f "$d/claworc-keys.json.claworc-prev" ]; then mv -f "$d/claworc-keys.json.claworc-prev" "$d/claworc-keys.json"; fi`;
+if [ -f "$d/openclaw.json.claworc-prev" ]; then mv -f "$d/openclaw.json.claworc-prev" "$d/openclaw.json"
+elif [ -f "$d/.openclaw.json.claworc-none" ]; then rm -f "$d/openclaw.json"; fi
+if [ -f "$d/claworc-keys.json.claworc-prev" ]; then mv -f "$d/claworc-keys.json.claworc-prev" "$d/claworc-keys.json"
+elif [ -f "$d/.claworc-keys.json.claworc-none" ]; then rm -f "$d/claworc-keys.json"; fi
+rm -f "$d/.openclaw.json.claworc-none" "$d/.claworc-keys.json.claworc-none"`;

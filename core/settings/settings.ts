@@ -16,6 +16,8 @@ export const settingsSchema = z.object({
   terminal_recording: z.boolean(),
   /** Terminal recordings untouched for longer than this are deleted. */
   terminal_recording_retention_days: z.number().int().min(1).max(3_650),
+  /** Who may use an instance's config editor: admins only, or also the users assigned to the instance. */
+  config_editor_access: z.enum(["admin", "assigned"]),
 }).strict();
 
 export type SettingsValues = z.infer<typeof settingsSchema>;

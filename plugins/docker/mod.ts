@@ -24,7 +24,7 @@ export function dockerPlugin(options: Partial<DockerBackendOptions> = {}) {
     needs: [],
     async setup(ctx) {
       const wanted = options.socketPath ?? ctx.config.dockerSocket;
-      if (!wanted) return;
+      if (!wanted || (!options.socketPath && ctx.config.runtime === "kubernetes")) return;
       const make = (socketPath: string) =>
         new DockerBackend({ ...dockerDefaults, subnetPool: ctx.config.dockerSubnetPool, ...options, socketPath });
       let backend: DockerBackend | undefined;

@@ -7,6 +7,7 @@ import type { Plugin } from "../../core/plugins/contract.ts";
 import { coreRoutes, errorPage } from "../../routes/mod.ts";
 import { builtinPlugins } from "../../plugins/mod.ts";
 import type { SshOptions } from "../../core/ssh/options.ts";
+import type { AgentConfigOptions } from "../../core/openclaw/agent_config.ts";
 import { FAST } from "../harness/pool.ts";
 
 export const ORIGIN = "http://claworc.test";
@@ -43,12 +44,19 @@ export async function testApp(
   options: {
     ssh?: Partial<SshOptions>; /** Reuse this data folder (kept on close), as a restarted control plane would. */
     dataPath?: string;
+    /** OpenClaw config timeouts (e.g. a shorter gateway wait). */
+    agentConfig?: Partial<AgentConfigOptions>;
   } = {},
 ): Promise<TestApp> {
   const dataPath = options.dataPath ?? await Deno.makeTempDir({ prefix: "claworc-test-" });
   const config = loadConfig((name) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PUBLIC_URL: ORIGIN, ...env })[name]);
   const clock = new ManualClock(Date.now());
-  const services = await openServices(config, { log: silentLogger, clock, ssh: { ...FAST, ...options.ssh } });
+  const services = await openServices(config, {
+    log: silentLogger,
+    clock,
+    ssh: { ...FAST, ...options.ssh },
+    agentConfig: options.agentConfig,
+  });
   const built = await createApp(services, { routes: coreRoutes, plugins, errorPage });
   await built.host.ready();
 

@@ -75,6 +75,9 @@ export async function applyOpenclawConfigForTest(
   id: number,
   config: unknown,
 ): Promise<void> {
-  await t.services.ssh.exec(id, `cat > ~/.openclaw/openclaw.json <<'CFG_EOF'\n${JSON.stringify(config, null, 2)}\nCFG_EOF`);
+  await t.services.ssh.exec(
+    id,
+    `cat > ~/.openclaw/openclaw.json <<'CFG_EOF'\n${JSON.stringify(config, null, 2)}\nCFG_EOF`,
+  );
   await t.services.agentConfig.restartGateway(id);
 }

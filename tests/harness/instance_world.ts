@@ -1,4 +1,5 @@
 import type { Plugin } from "../../core/plugins/contract.ts";
+import type { AgentConfigOptions } from "../../core/openclaw/agent_config.ts";
 import type { DockerBackend } from "../../plugins/docker/backend.ts";
 import { dockerPlugin } from "../../plugins/docker/mod.ts";
 import { builtinPlugins } from "../../plugins/mod.ts";
@@ -29,12 +30,13 @@ export interface InstanceWorld {
 /**
  * Builds that world for a feature plugin's test: the plugins `makePlugins` returns replace the built-in
  * ones of the same name (made anew for each app), the docker backend gets its own network prefix, and
- * the call returns once SSH is connected.
+ * the call returns once SSH is connected; `options.agentConfig` changes OpenClaw config timeouts.
  */
 export async function instanceWorld(
   tag: string,
   makePlugins: () => Plugin[],
   displayName: string,
+  options: { agentConfig?: Partial<AgentConfigOptions> } = {},
 ): Promise<InstanceWorld> {
   const service = await startPodman();
   await buildAgentImage(undefined, service.env);
@@ -45,7 +47,7 @@ export async function instanceWorld(
       ...builtinPlugins().filter((p) => !replaced.has(p.name)),
       dockerPlugin({ socketPath: service.socketPath, network: `claworc-w-${tag}` }),
       ...makePlugins(),
-    ], { dataPath });
+    ], { dataPath, agentConfig: options.agentConfig });
   let t = await open();
   let backend = t.services.runtime.backend as DockerBackend;
   let name = "";

@@ -38,9 +38,14 @@ const EXPECTED: Record<string, Permission> = {
   // plugins/models
   "GET /api/v1/models": "admin",
   "PUT /api/v1/models": "admin",
-  "GET /api/v1/models/rollouts/:rid": "admin",
+  "GET /api/v1/models/rollouts/:rolloutId": "admin",
   "GET /api/v1/instances/:id/models": "instance",
   "PUT /api/v1/instances/:id/models": "admin",
+  "GET /models": "admin",
+  // plugins/config
+  "GET /api/v1/instances/:id/config": "instance",
+  "POST /api/v1/instances/:id/config/validate": "instance",
+  "PUT /api/v1/instances/:id/config": "instance",
   // routes/api/auth.ts
   "GET /api/v1/auth/setup-required": "public",
   "POST /api/v1/auth/setup": "public",
@@ -186,6 +191,10 @@ const SAMPLE_BODIES: Record<string, (caller: Caller) => unknown> = {
   "POST /api/v1/instances/:id/files/rename": () => ({ old_path: "/home/agent/a", new_path: "/home/agent/b" }),
   "PUT /api/v1/instances/:id": () => ({ display_name: "A" }),
   "POST /api/v1/instances/:id/update-image": () => ({}),
+  "POST /api/v1/instances/:id/config/validate": () => ({ content: "{}" }),
+  "PUT /api/v1/models": () => ({}),
+  "PUT /api/v1/instances/:id/models": () => ({}),
+  "PUT /api/v1/instances/:id/config": () => ({ content: "{}", base_hash: "0".repeat(64) }),
 };
 
 type Outcome = "allowed" | "401" | "403" | "login-redirect";
@@ -218,6 +227,7 @@ function concretePath(path: string, userId: number): string {
     .replace(/:tab\b/g, "terminal")
     .replace(/:sid\b/g, "main")
     .replace(/:rid\b/g, "main-20260101T000000Z-0000abcd")
+    .replace(/:rolloutId\b/g, "00000000-0000-4000-8000-000000000000")
     .replace(/:userId\b/g, String(userId))
     .replace(/\/\*$/, "/app.css");
   assert.ok(!/[:*]/.test(url), `no sample value for a parameter of ${path}; teach concretePath about it`);
@@ -263,6 +273,9 @@ Deno.test("each route answers each kind of caller as its permission says", async
       body: { instance_ids: [1] },
     });
     assert.equal(assign.status, 200);
+    // The config editor's setting lets assigned users in, so its routes follow `instance` here (its
+    // admin-only default is tested with the plugin, tests/plugins/config/).
+    t.services.settings.update({ config_editor_access: "assigned" });
     const w: World = {
       t,
       plainId,
