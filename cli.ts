@@ -8,6 +8,7 @@ import { VERSION } from "./core/version.ts";
 import { newPassword, role as roleSchema, username as usernameSchema } from "./routes/api/schemas.ts";
 import { coreRoutes, errorPage } from "./routes/mod.ts";
 import { builtinPlugins } from "./plugins/mod.ts";
+import { kubernetesCommand } from "./core/kube_manifests/command.ts";
 
 const HELP = `Claworc ${VERSION}: a control plane for OpenClaw agent instances.
 
@@ -19,6 +20,9 @@ Usage: claworc [command]
   admin reset-password --username U [--password P]
                                           Set a user's password and end their sessions.
   admin list                              List users.
+  kubernetes manifests [--namespace N] [--image IMG] [--public-url URL] [--ingress-host HOST] ...
+                                          Print the manifests that deploy Claworc into a Kubernetes
+                                          namespace (claworc kubernetes --help lists every option).
   version                                 Print the version.
 
 Without --password the password is read from standard input (one line), so it stays out of
@@ -54,6 +58,8 @@ class CliError extends Error {}
 
 /** Runs the command line; returns the exit code. */
 export async function runCli(args: string[]): Promise<number> {
+  // Its own options and no configuration: the manifests depend only on the command line.
+  if (args[0] === "kubernetes") return kubernetesCommand(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
