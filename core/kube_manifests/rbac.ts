@@ -4,8 +4,7 @@ import type { IIoK8sApiRbacV1PolicyRule } from "kubernetes-models/rbac.authoriza
  * What the kubernetes runtime backend does in its namespace, and nothing more: run each instance as a
  * Deployment (scaled 0/1 to stop and start) with its PVC, Secret (the files it is given), Service and
  * NetworkPolicy; read pods for status, SSH address and logs; run and delete the short-lived pod that
- * copies a volume for a clone; read events (not used by the backend yet: why a pod does not start);
- * read its own Namespace object (how it checks that the API answers, for `/health`). No `pods/exec`
+ * copies a volume for a clone; read its own Namespace object (how it checks that the API answers, for `/health`). No `pods/exec`
  * (everything reaches an instance over SSH) and nothing cluster-wide: a Role only grants within its
  * namespace, and `GET /api/v1/namespaces/<ns>` is authorized as a request in `<ns>`.
  */
@@ -29,7 +28,6 @@ export function controlPlaneRules(namespace: string): IIoK8sApiRbacV1PolicyRule[
       resources: ["networkpolicies"],
       verbs: ["get", "list", "create", "update", "patch", "delete"],
     },
-    { apiGroups: [""], resources: ["events"], verbs: ["list", "watch"] },
     { apiGroups: [""], resources: ["namespaces"], resourceNames: [namespace], verbs: ["get"] },
   ];
 }

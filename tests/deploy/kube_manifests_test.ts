@@ -113,8 +113,6 @@ Deno.test("the Role grants exactly what the kubernetes backend uses, in its own 
     "core/pods/log get",
     ...crud.flatMap((v) => [`core/services ${v}`, `core/secrets ${v}`, `core/persistentvolumeclaims ${v}`]),
     ...crud.map((v) => `networking.k8s.io/networkpolicies ${v}`),
-    "core/events list",
-    "core/events watch",
     "core/namespaces:team-a get",
   ].sort();
   const docs = render(FULL);
