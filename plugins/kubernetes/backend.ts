@@ -101,6 +101,16 @@ export class KubernetesBackend implements RuntimeBackend {
     await this.#gone(() => this.net.deleteNamespacedNetworkPolicy({ name: `${name}-ssh-only`, namespace: ns }));
     await this.#gone(() => this.core.deleteNamespacedSecret({ name: secretName(name), namespace: ns }));
     await this.#waitForNoPods(name, 120_000);
+    // Foreground deletion keeps the Deployment until its pods are gone: wait for it too.
+    await this.#waitUntil(
+      120_000,
+      `the Deployment of ${name} to go`,
+      () =>
+        this.apps.readNamespacedDeployment({ name, namespace: ns }).then(() => false, (e) => {
+          if (notFound(e)) return true;
+          throw kubeError(e, this.location);
+        }),
+    );
   }
 
   /** Replaces files in the instance's Secret; the agent reads them when its pod starts. */
@@ -260,10 +270,14 @@ export class KubernetesBackend implements RuntimeBackend {
     }
   }
 
-  async #waitForNoPods(name: string, timeoutMs: number): Promise<void> {
+  #waitForNoPods(name: string, timeoutMs: number): Promise<void> {
+    return this.#waitUntil(timeoutMs, `the pods of ${name} to go`, async () => (await this.#pods(name)).length === 0);
+  }
+
+  async #waitUntil(timeoutMs: number, what: string, done: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((await this.#pods(name)).length) {
-      if (Date.now() > deadline) throw new AppError("ENGINE_ERROR", `The pods of ${name} did not go away.`);
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new AppError("ENGINE_ERROR", `Kubernetes: timed out waiting for ${what}.`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -10,6 +10,8 @@ export const SECRETS_DIR = "/run/claworc";
 /** Same mount paths as the docker backend: one home volume (workspace, OpenClaw state, browser profile). */
 export const VOLUME_PATHS: Record<string, string> = { home: "/home/agent" };
 export const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
+/** The agent user's group in the agent image. */
+const AGENT_GID = 1000;
 
 type Obj = Record<string, unknown>;
 
@@ -88,7 +90,12 @@ export function deploymentManifest(spec: InstanceSpec, o: KubernetesOptions): Ob
           hostname: spec.name,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          // A new claim is root's: group 1000 (the agent's) gets it writable, as a Docker volume is.
+          securityContext: {
+            seccompProfile: { type: "RuntimeDefault" },
+            fsGroup: AGENT_GID,
+            fsGroupChangePolicy: "OnRootMismatch",
+          },
           ...(Object.keys(o.nodeSelector).length ? { nodeSelector: o.nodeSelector } : {}),
           ...(o.tolerations.length ? { tolerations: o.tolerations } : {}),
           ...(o.imagePullSecret ? { imagePullSecrets: [{ name: o.imagePullSecret }] } : {}),
