@@ -16,7 +16,7 @@ const MANAGED = "app.kubernetes.io/managed-by=claworc";
 
 Deno.test({
   name:
-    "kubernetes backend against the API double on Podman: create → SSH → terminal → stop keeps data → start → restart re-lists → delete leaves nothing",
+    "kubernetes backend against the API double on Podman: create → SSH → terminal → stop keeps data → start → outside changes and resumed watches → clone → restart re-lists → delete leaves nothing",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -116,12 +116,44 @@ Deno.test({
       );
       await until(() => t.services.instances.get(id).status === "running", 180_000, "the watch to report running");
 
-      // A control-plane restart re-lists the cluster and resumes: SSH connects again, the watch works.
+      // A watch the API server ends is resumed: the next outside change still arrives.
+      assert.ok(double.dropWatches({ resource: "pods" }) > 0);
+      await apps.patchNamespacedDeploymentScale(
+        { name, namespace: NS, body: { spec: { replicas: 0 } } },
+        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+      );
+      await until(() => t.services.instances.get(id).status === "stopped", 30_000, "the resumed watch to report");
+      await apps.patchNamespacedDeploymentScale(
+        { name, namespace: NS, body: { spec: { replicas: 1 } } },
+        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+      );
+      await until(() => t.services.ssh.status(id).state === "connected", 180_000, "SSH after the outside start");
+
+      // A clone copies the home claim with a short-lived pod while the source keeps running.
+      const cloned = await t.request("POST", `/api/v1/instances/${id}/clone`, { cookie: admin });
+      assert.equal(cloned.status, 201, await cloned.clone().text());
+      const cloneId = (await cloned.json()).id;
+      await until(() => t.services.ssh.status(cloneId).state === "connected", 240_000, "SSH to the clone");
+      assert.equal((await t.services.ssh.exec(cloneId, "cat ~/workspace/kept.txt")).stdout.trim(), "kept-data");
+      assert.equal(t.services.ssh.status(id).state, "connected", "the source kept running");
+      await until(() => t.services.operations.latest(cloneId)?.state === "succeeded", 180_000, "the clone to finish");
+      const delClone = await t.request("DELETE", `/api/v1/instances/${cloneId}`, { cookie: admin });
+      assert.ok(delClone.status < 300, await delClone.text());
+
+      // A control-plane restart re-lists the cluster: a stop made while it was down is seen, and the
+      // watch resumes (a start made after it is reported too).
       await t.close();
+      await apps.patchNamespacedDeploymentScale(
+        { name, namespace: NS, body: { spec: { replicas: 0 } } },
+        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+      );
       t = await open();
       await t.services.lifecycle.attach();
-      await until(() => t.services.ssh.status(id).state === "connected", 180_000, "SSH after the restart");
+      await until(() => t.services.instances.get(id).status === "stopped", 60_000, "the stop seen at start-up");
       const cookie = await t.login("admin", "admin-password-1");
+      const restart = await t.request("POST", `/api/v1/instances/${id}/start`, { cookie });
+      assert.ok(restart.status < 300, await restart.text());
+      await until(() => t.services.ssh.status(id).state === "connected", 180_000, "SSH after the restart");
 
       // Delete removes every object made for the instance, the claim and the container included.
       const del = await t.request("DELETE", `/api/v1/instances/${id}`, { cookie });
