@@ -1,15 +1,20 @@
 import { useEffect, useState } from "preact/hooks";
 
-/** A failed API call: the HTTP status, the server's machine-readable `code` and its `detail` as the message. */
+/**
+ * A failed API call: the HTTP status, the server's machine-readable `code`, its `detail` as the
+ * message, and the whole error body (some errors carry more, e.g. a refused configuration's `issues`).
+ */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  readonly body: Record<string, unknown>;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, body: Record<string, unknown> = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.body = body;
   }
 }
 
@@ -43,11 +48,11 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
     }
   }
   if (!res.ok) {
-    const err = (data && typeof data === "object" ? data : {}) as { detail?: unknown; code?: unknown };
+    const err = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
     const detail = typeof err.detail === "string" && err.detail
       ? err.detail
       : `Request failed (${res.status}${res.statusText ? " " + res.statusText : ""}).`;
-    throw new ApiError(res.status, typeof err.code === "string" ? err.code : "HTTP_" + res.status, detail);
+    throw new ApiError(res.status, typeof err.code === "string" ? err.code : "HTTP_" + res.status, detail, err);
   }
   return data as T;
 }

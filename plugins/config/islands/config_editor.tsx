@@ -1,15 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { useHydrated } from "../../../islands/_api.ts";
+import { ApiError, useHydrated } from "../../../islands/_api.ts";
 import { type JsonSyntaxError, jsonSyntaxError } from "../json_check.ts";
-import {
-  configCall,
-  ConfigCallError,
-  type Finding,
-  findingsOf,
-  type Loaded,
-  type Saved,
-  type Verdict,
-} from "./_config_api.ts";
+import { configCall, type Finding, findingsOf, type Loaded, type Saved, type Verdict } from "./_config_api.ts";
 import { adoptConfigStyles } from "./_styles.ts";
 
 export interface ConfigEditorProps {
@@ -405,7 +397,7 @@ function Findings({ list, label, testid }: { list: Finding[]; label: string; tes
 
 /** What a failed validate or save means for the person editing. */
 function failure(e: unknown, from: "validate" | "save"): Outcome {
-  if (!(e instanceof ConfigCallError)) {
+  if (!(e instanceof ApiError)) {
     return { kind: "error", detail: (e as Error)?.message || "Something went wrong." };
   }
   if (e.code === "CONFIG_INVALID") return { kind: "issues", from, detail: e.message, issues: findingsOf(e.body) };
