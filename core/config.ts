@@ -63,12 +63,23 @@ export const CONFIG_VARIABLES = {
     default: "",
     help: "Node selector for instance pods, `key=value,key=value`; empty: any node.",
   },
+  CLAWORC_KUBE_TOLERATIONS: {
+    default: "",
+    help: 'Tolerations of instance pods as a JSON array, e.g. `[{"key":"agents","operator":"Exists"}]`; empty: none.',
+  },
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
 
 const int = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
+const toleration = z.object({
+  key: z.string().max(316).optional(),
+  operator: z.enum(["Exists", "Equal"]).optional(),
+  value: z.string().max(63).optional(),
+  effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+  tolerationSeconds: z.number().int().optional(),
+}).strict();
 const dns1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const bool = z.enum(["true", "false"], "must be `true` or `false`").transform((v) => v === "true");
@@ -113,6 +124,15 @@ const schema = z.object({
     (v) => v === "" || v.split(",").every((p) => /^[A-Za-z0-9./_-]+=[A-Za-z0-9._-]*$/.test(p.trim())),
     "must be key=value pairs separated by commas",
   ).transform((v) => Object.fromEntries(v ? v.split(",").map((p) => p.trim().split("=") as [string, string]) : [])),
+  CLAWORC_KUBE_TOLERATIONS: z.string().trim().transform((v, ctx) => {
+    if (!v) return [];
+    try {
+      return z.array(toleration).parse(JSON.parse(v));
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON array of tolerations (key, operator, value, effect)" });
+      return z.NEVER;
+    }
+  }),
 });
 
 /** The validated configuration every part of the control plane reads. */
@@ -145,6 +165,7 @@ export interface Config {
     storageClass: string;
     imagePullSecret: string;
     nodeSelector: Record<string, string>;
+    tolerations: { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number }[];
   };
 }
 
@@ -199,6 +220,7 @@ export function loadConfig(env: (name: string) => string | undefined): Config {
       storageClass: v.CLAWORC_KUBE_STORAGE_CLASS,
       imagePullSecret: v.CLAWORC_KUBE_IMAGE_PULL_SECRET,
       nodeSelector: v.CLAWORC_KUBE_NODE_SELECTOR,
+      tolerations: v.CLAWORC_KUBE_TOLERATIONS,
     },
   };
 }

@@ -39,6 +39,7 @@ export function kubernetesPlugin(options: Partial<KubernetesOptions> & { kubeCon
         storageClass: c.storageClass,
         imagePullSecret: c.imagePullSecret,
         nodeSelector: c.nodeSelector,
+        tolerations: c.tolerations,
         ...options,
       };
       const backend = new KubernetesBackend(options.kubeConfig ?? loadKubeConfig(opts), opts);

@@ -13,7 +13,7 @@ export interface KubernetesOptions {
   /** StorageClass of the home volume; empty: the cluster's default. */
   storageClass: string;
   nodeSelector: Record<string, string>;
-  tolerations: { key?: string; operator?: string; value?: string; effect?: string }[];
+  tolerations: { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number }[];
   /** A docker-registry Secret in the namespace for pulling the agent image; empty: none. */
   imagePullSecret: string;
   /** Capabilities kept (sshd and supervisord's user switching); everything else is dropped. */

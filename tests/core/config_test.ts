@@ -48,3 +48,30 @@ Deno.test("invalid values stop start-up with a message naming the variable", () 
     );
   }
 });
+
+Deno.test("runtime backend: auto means kubernetes inside a pod; kubernetes options are parsed and checked", () => {
+  const at = (env: Record<string, string>) => loadConfig((name) => env[name]);
+  assert.equal(at({}).runtime, "docker");
+  assert.equal(at({ KUBERNETES_SERVICE_HOST: "10.0.0.1" }).runtime, "kubernetes");
+  assert.equal(at({ KUBERNETES_SERVICE_HOST: "10.0.0.1", CLAWORC_RUNTIME: "docker" }).runtime, "docker");
+  const kube = at({
+    CLAWORC_RUNTIME: "kubernetes",
+    CLAWORC_KUBE_NAMESPACE: "agents",
+    CLAWORC_KUBE_NODE_SELECTOR: "pool=agents, disk=ssd",
+    CLAWORC_KUBE_TOLERATIONS: '[{"key":"agents","operator":"Exists","effect":"NoSchedule"}]',
+  }).kube;
+  assert.equal(kube.namespace, "agents");
+  assert.deepEqual(kube.nodeSelector, { pool: "agents", disk: "ssd" });
+  assert.deepEqual(kube.tolerations, [{ key: "agents", operator: "Exists", effect: "NoSchedule" }]);
+  for (
+    const [name, value] of [
+      ["CLAWORC_RUNTIME", "swarm"],
+      ["CLAWORC_KUBE_NAMESPACE", "Not_A_Name"],
+      ["CLAWORC_KUBE_NODE_SELECTOR", "no-equals"],
+      ["CLAWORC_KUBE_TOLERATIONS", '[{"operator":"Sometimes"}]'],
+      ["CLAWORC_KUBE_TOLERATIONS", "not json"],
+    ]
+  ) {
+    assert.throws(() => at({ [name]: value }), (e) => e instanceof ConfigError && e.message.includes(name));
+  }
+});

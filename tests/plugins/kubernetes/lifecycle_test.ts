@@ -81,6 +81,10 @@ Deno.test({
       );
       assert.deepEqual(who.stdout.trim().split("\n"), ["agent", "config", "home"]);
 
+      // The logs fallback (for when SSH is down) reads the pod's log.
+      const podLog = await t.services.runtime.require().logs(name, 50);
+      assert.match(podLog, /supervisord|claworc/i, podLog);
+
       // A terminal (PTY shell on the pod, over the pooled SSH connection).
       const shell = await t.services.ssh.shell(id, { cols: 80, rows: 24 });
       let screen = "";
