@@ -3,6 +3,7 @@ import { ApiError, useHydrated } from "../../../islands/_api.ts";
 import { type JsonSyntaxError, jsonSyntaxError } from "../json_check.ts";
 import { configCall, type Finding, findingsOf, type Loaded, type Saved, type Verdict } from "./_config_api.ts";
 import { adoptConfigStyles } from "./_styles.ts";
+import { useUnsavedGuard } from "../../../islands/_unsaved_guard.ts";
 
 export interface ConfigEditorProps {
   instanceId: number;
@@ -94,15 +95,7 @@ export default function ConfigEditor({ instanceId, managed }: ConfigEditorProps)
   }, [ready]);
 
   // Unsaved edits are guarded against leaving the page.
-  useEffect(() => {
-    if (!dirty) return;
-    const guard = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      e.returnValue = "";
-    };
-    addEventListener("beforeunload", guard);
-    return () => removeEventListener("beforeunload", guard);
-  }, [dirty]);
+  useUnsavedGuard(dirty);
 
   // Seconds since a save started (it restarts the agent's gateway, which takes a while).
   useEffect(() => {

@@ -1,4 +1,4 @@
-import { useEffect } from "preact/hooks";
+import { useUnsavedGuard } from "../../../islands/_unsaved_guard.ts";
 
 export interface EditorProps {
   path: string;
@@ -16,15 +16,7 @@ export interface EditorProps {
  */
 export function Editor({ path, text, saved, busy, onInput, onSave, onClose }: EditorProps) {
   const dirty = text !== saved;
-  useEffect(() => {
-    if (!dirty) return;
-    const guard = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      e.returnValue = "";
-    };
-    addEventListener("beforeunload", guard);
-    return () => removeEventListener("beforeunload", guard);
-  }, [dirty]);
+  useUnsavedGuard(dirty);
   return (
     <section class="card stack" aria-label={`Editing ${path}`} data-testid="file-editor">
       <div class="row between wrap">
