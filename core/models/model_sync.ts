@@ -79,7 +79,7 @@ export class ModelSync {
     const eff = effectiveModels(store.global(), store.instance(id), await store.keys(null), await store.keys(id));
     const managed = managedConfig(eff);
     const keys = Object.fromEntries(managed.keyIds.map((p) => [p, eff.keys[p]]));
-    return { managed, keys, hash: await configHash(JSON.stringify({ managed, keys })) };
+    return { managed, keys, hash: configHash(JSON.stringify({ managed, keys })) };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { AppError } from "../errors.ts";
 import type { SshPool } from "../ssh/pool.ts";
 import { KeyedLock } from "./keyed_lock.ts";
@@ -97,7 +98,7 @@ export class AgentConfig {
       );
     }
     const content = out.stdout.slice(header[0].length);
-    return { content, hash: await configHash(content), rawHash: header[2] };
+    return { content, hash: configHash(content), rawHash: header[2] };
   }
 
   /** OpenClaw's verdict on `config` (syntax, schema, SecretRef shapes), without touching the live file. */
@@ -160,7 +161,7 @@ export class AgentConfig {
         );
       }
       return {
-        hash: await configHash(change.config),
+        hash: configHash(change.config),
         warnings: check.warnings,
         duration_ms: Math.round(performance.now() - started),
       };
@@ -256,9 +257,8 @@ export class AgentConfig {
 }
 
 /** SHA-256 (hex) of a configuration text. */
-export async function configHash(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+export function configHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 function checkSize(config: string): void {

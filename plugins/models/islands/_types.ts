@@ -92,3 +92,6 @@ export function normalizeCustom(p: CustomProvider): CustomProvider {
 export function sameCustoms(a: readonly CustomProvider[], b: readonly CustomProvider[]): boolean {
   return JSON.stringify(a.map(normalizeCustom)) === JSON.stringify(b.map(normalizeCustom));
 }
+
+/** The message a form shows after saving (or failing to). */
+export type Flash = { ok: boolean; text: string } | null;

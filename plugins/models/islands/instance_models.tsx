@@ -4,7 +4,7 @@ import { utcTime } from "../../../islands/_time.ts";
 import { type KeyRow, keysPatch, KeyTable, useKeyEdits } from "./_key_table.tsx";
 import { ModelList, ModelSuggestions } from "./_model_list.tsx";
 import { RolloutProgress, useRollout } from "./_rollout.tsx";
-import type { InstanceView, KeysPatch, MaskedKey, Rollout, SyncState } from "./_types.ts";
+import type { Flash, InstanceView, KeysPatch, MaskedKey, Rollout, SyncState } from "./_types.ts";
 import { sameList } from "./_types.ts";
 
 /** The global choice the override form starts from (given to admins only). */
@@ -32,8 +32,6 @@ interface InstancePatch {
   disabled_models?: string[];
   keys?: KeysPatch;
 }
-
-type Flash = { ok: boolean; text: string } | null;
 
 const SUGGESTIONS = "instance-model-suggestions";
 

@@ -5,6 +5,7 @@ import { ModelList, ModelSuggestions } from "./_model_list.tsx";
 import { RolloutProgress, useRollout } from "./_rollout.tsx";
 import {
   type CustomProvider,
+  type Flash,
   type GlobalView,
   type KeysPatch,
   normalizeCustom,
@@ -24,8 +25,6 @@ interface GlobalPatch {
   custom_providers?: CustomProvider[];
   keys?: KeysPatch;
 }
-
-type Flash = { ok: boolean; text: string } | null;
 
 const SUGGESTIONS = "model-suggestions";
 
