@@ -15,6 +15,12 @@ export const CONFIG_VARIABLES = {
     help: "URL people use to reach Claworc; its origin is the only one allowed for state changes and WebSockets.",
   },
   CLAWORC_ALLOWED_ORIGINS: { default: "", help: "Extra allowed origins, comma-separated." },
+  CLAWORC_WEBAUTHN_RP_ID: {
+    default: "",
+    help:
+      "Passkey relying-party ID: the public URL's host name or a parent domain of it; empty: the public URL's host (or the request's).",
+  },
+  CLAWORC_WEBAUTHN_RP_NAME: { default: "Claworc", help: "Name shown by the browser when creating a passkey." },
   CLAWORC_COOKIE_SECURE: {
     default: "auto",
     help: "`auto` (Secure when the public URL or request is HTTPS), `true` or `false`.",
@@ -94,6 +100,11 @@ const schema = z.object({
   CLAWORC_ALLOWED_ORIGINS: z.string().transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean)).pipe(
     z.array(origin),
   ),
+  CLAWORC_WEBAUTHN_RP_ID: z.string().trim().toLowerCase().refine(
+    (v) => v === "" || (dns1123Subdomain.test(v) && !/^[\d.]+$/.test(v)),
+    "must be a domain name (not an IP address or URL)",
+  ),
+  CLAWORC_WEBAUTHN_RP_NAME: z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters"),
   CLAWORC_COOKIE_SECURE: z.enum(["auto", "true", "false"], "must be `auto`, `true` or `false`"),
   CLAWORC_SESSION_IDLE_MINUTES: int(1, 525_600),
   CLAWORC_SESSION_MAX_HOURS: int(1, 87_600),
@@ -143,6 +154,11 @@ export interface Config {
   secretKey: string | null;
   publicUrl: URL | null;
   allowedOrigins: string[];
+  /**
+   * Passkeys: the relying-party ID (null: the host name of the request's own origin, for set-ups
+   * without a public URL) and the name browsers show. Origins are `allowedOrigins`.
+   */
+  webauthn: { rpId: string | null; rpName: string };
   cookieSecure: "auto" | boolean;
   sessionIdleMs: number;
   sessionMaxMs: number;
@@ -198,6 +214,7 @@ export function loadConfig(env: (name: string) => string | undefined): Config {
     secretKey: v.CLAWORC_SECRET_KEY || null,
     publicUrl,
     allowedOrigins: [...origins],
+    webauthn: { rpId: relyingPartyId(v.CLAWORC_WEBAUTHN_RP_ID, publicUrl), rpName: v.CLAWORC_WEBAUTHN_RP_NAME },
     cookieSecure: v.CLAWORC_COOKIE_SECURE === "auto" ? "auto" : v.CLAWORC_COOKIE_SECURE === "true",
     sessionIdleMs: v.CLAWORC_SESSION_IDLE_MINUTES * 60_000,
     sessionMaxMs: v.CLAWORC_SESSION_MAX_HOURS * 3_600_000,
@@ -223,4 +240,30 @@ export function loadConfig(env: (name: string) => string | undefined): Config {
       tolerations: v.CLAWORC_KUBE_TOLERATIONS,
     },
   };
+}
+
+/**
+ * The passkey relying-party ID, checked at start-up against the public URL: its host must be the ID
+ * itself or a subdomain of it, or every browser would refuse the passkeys at sign-in.
+ */
+function relyingPartyId(configured: string, publicUrl: URL | null): string | null {
+  const host = publicUrl?.hostname ?? null;
+  if (!configured) {
+    // An IP address cannot be an RP ID; passkeys then use the request's host name (e.g. localhost).
+    return host && !/^[\d.]+$|^\[/.test(host) ? host : null;
+  }
+  if (!host) {
+    throw new ConfigError(
+      `CLAWORC_WEBAUTHN_RP_ID=${
+        JSON.stringify(configured)
+      } needs CLAWORC_PUBLIC_URL (the origin passkeys are used from).`,
+    );
+  }
+  if (host !== configured && !host.endsWith(`.${configured}`)) {
+    throw new ConfigError(
+      `Invalid CLAWORC_WEBAUTHN_RP_ID=${JSON.stringify(configured)}: the public URL's host ${host} is not on that ` +
+        "domain; use the host name or a parent domain of it.",
+    );
+  }
+  return configured;
 }

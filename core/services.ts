@@ -25,6 +25,10 @@ import { sshDefaults, type SshOptions } from "./ssh/options.ts";
 import { AgentConfig, agentConfigDefaults, type AgentConfigOptions } from "./openclaw/agent_config.ts";
 import { ModelStore } from "./models/model_store.ts";
 import { ModelSync } from "./models/model_sync.ts";
+import { Passkeys } from "./auth/passkeys/passkeys.ts";
+import { PasskeyStore } from "./auth/passkeys/passkey_store.ts";
+import { Challenges } from "./auth/passkeys/challenges.ts";
+import { AccountRecovery } from "./auth/passkeys/recovery.ts";
 
 /** The shared services core builds once and hands to routes and (as declared) to plugins. */
 export interface CoreServices {
@@ -36,6 +40,10 @@ export interface CoreServices {
   users: Users;
   sessions: Sessions;
   throttle: LoginThrottle;
+  /** Passkey (WebAuthn) registration and sign-in. */
+  passkeys: Passkeys;
+  /** One-time password sign-ins granted by the operator to accounts that lost their passkeys. */
+  recovery: AccountRecovery;
   audit: AuditLog;
   settings: Settings;
   instances: Instances;
@@ -88,6 +96,8 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     terminal_recording: false,
     terminal_recording_retention_days: 30,
     config_editor_access: "admin",
+    password_sign_in: "allowed",
+    admin_passkey_required: false,
   });
   const operations = new Operations(live, clock);
   const runtime = new RuntimeRef();
@@ -127,6 +137,7 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     log: log.child("instances"),
   });
   modelSync.watch(sshEvents, (id) => lifecycle.busy(id) !== undefined);
+  const users = new Users(db);
   return {
     config,
     log,
@@ -136,7 +147,9 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     agentConfig,
     models,
     modelSync,
-    users: new Users(db),
+    users,
+    passkeys: new Passkeys(new PasskeyStore(db), new Challenges(db, clock), users, clock),
+    recovery: new AccountRecovery(db, clock),
     sessions: new Sessions(db, clock, config.sessionIdleMs, config.sessionMaxMs),
     throttle: new LoginThrottle(clock),
     audit,

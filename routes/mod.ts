@@ -2,6 +2,7 @@ import type { Router } from "../core/http/router.ts";
 import type { PluginHost } from "../core/plugins/host.ts";
 import type { CoreServices } from "../core/services.ts";
 import { authRoutes } from "./api/auth.ts";
+import { passkeyRoutes } from "./api/passkeys.ts";
 import { instanceRoutes } from "./api/instances.ts";
 import { eventRoutes } from "./api/events.ts";
 import { metricsRoutes } from "./api/metrics.ts";
@@ -16,6 +17,7 @@ import { staticRoutes } from "./static.ts";
 export function coreRoutes(root: Router, s: CoreServices, host: PluginHost): void {
   const api = root.scope("/api/v1");
   authRoutes(api, s);
+  passkeyRoutes(api, s);
   userRoutes(api, s);
   instanceRoutes(api, s);
   eventRoutes(api, s);

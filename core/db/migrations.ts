@@ -137,4 +137,39 @@ export const MIGRATIONS: readonly Migration[] = [
         last_error TEXT
       );`,
   },
+  {
+    version: 8,
+    name: "passkeys",
+    // A user's WebAuthn handle is random (never the numeric id); challenges are single-use rows.
+    sql: `
+      CREATE TABLE passkey_handles (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        handle TEXT NOT NULL UNIQUE
+      );
+      CREATE TABLE passkeys (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        sign_count INTEGER NOT NULL,
+        transports TEXT NOT NULL,
+        device_type TEXT NOT NULL,
+        backed_up INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+      );
+      CREATE INDEX passkeys_user ON passkeys(user_id);
+      CREATE TABLE webauthn_challenges (
+        id TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL CHECK (purpose IN ('register', 'login')),
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        challenge TEXT NOT NULL,
+        rp_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE passkey_recovery (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        until INTEGER NOT NULL
+      );`,
+  },
 ];

@@ -18,6 +18,10 @@ export const settingsSchema = z.object({
   terminal_recording_retention_days: z.number().int().min(1).max(3_650),
   /** Who may use an instance's config editor: admins only, or also the users assigned to the instance. */
   config_editor_access: z.enum(["admin", "assigned"]),
+  /** Password sign-in: always, only for accounts without a passkey, or never (passkeys only). */
+  password_sign_in: z.enum(["allowed", "until_passkey", "disabled"]),
+  /** Admins must sign in with a passkey. */
+  admin_passkey_required: z.boolean(),
 }).strict();
 
 export type SettingsValues = z.infer<typeof settingsSchema>;

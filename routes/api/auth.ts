@@ -8,6 +8,7 @@ import { changePasswordBody, credentials, setupBody } from "./schemas.ts";
 import type { Context } from "hono";
 import type { AppEnv } from "../../core/http/env.ts";
 import type { User } from "../../core/users/users.ts";
+import { passwordRefusal } from "../../core/auth/passkeys/sign_in_policy.ts";
 
 /** Checks a username and password with throttling and auditing; the signed-in user or an AppError. */
 export async function checkCredentials(
@@ -103,11 +104,25 @@ export function authRoutes(api: Router, s: CoreServices): void {
     tags,
   }, async (c, { body }) => {
     const user = await checkCredentials(c, s, body.username, body.password);
+    // The policy is checked after the password, so it never tells a guesser anything about an account.
+    const refusal = passwordRefusal(s.settings.get(), user, s.passkeys.store);
+    const recovered = s.recovery.spend(user.id);
+    if (refusal && !recovered) {
+      s.audit.record({
+        actor: { id: user.id, name: user.username, ip: c.get("clientIp") },
+        action: "auth.login",
+        target: user.username,
+        outcome: "denied",
+        details: { method: "password", reason: refusal },
+      });
+      throw new AppError("PASSKEY_REQUIRED", `Password sign-in refused: ${refusal}.`);
+    }
     signIn(c, s, user);
     s.audit.record({
       actor: { id: user.id, name: user.username, ip: c.get("clientIp") },
       action: "auth.login",
       target: user.username,
+      details: { method: "password", ...(recovered ? { recovery: true } : {}) },
     });
     return c.json({ id: user.id, username: user.username, role: user.role });
   });
@@ -115,6 +130,19 @@ export function authRoutes(api: Router, s: CoreServices): void {
   r.add({ method: "POST", path: "/logout", permission: "authenticated", summary: "Sign out", tags }, (c) => {
     signOut(c, s);
     return c.json({ status: "ok" });
+  });
+
+  r.add({
+    method: "POST",
+    path: "/logout-everywhere",
+    permission: "authenticated",
+    summary: "Sign out on every device (all your sessions end, this one too)",
+    tags,
+  }, (c, { user }) => {
+    const ended = s.sessions.destroyForUser(user.id);
+    clearSessionCookie(c, s.config);
+    s.audit.record({ actor: actorOf(c), action: "auth.logout_everywhere", target: user.username, details: { ended } });
+    return c.json({ status: "ok", ended });
   });
 
   r.add(

@@ -2,6 +2,7 @@ import { actorOf } from "../../core/audit/actor.ts";
 import type { Router } from "../../core/http/router.ts";
 import type { CoreServices } from "../../core/services.ts";
 import { settingsSchema } from "../../core/settings/settings.ts";
+import { checkPolicyChange } from "../../core/auth/passkeys/sign_in_policy.ts";
 
 /** `/api/v1/settings`: run-time settings (admin). Unknown keys are refused, never stored. */
 export function settingsRoutes(api: Router, s: CoreServices): void {
@@ -20,6 +21,8 @@ export function settingsRoutes(api: Router, s: CoreServices): void {
     tags,
   }, (c, { body }) => {
     const before = s.settings.get();
+    const touchesPolicy = body.password_sign_in !== undefined || body.admin_passkey_required !== undefined;
+    if (touchesPolicy) checkPolicyChange({ ...before, ...body }, s.passkeys.store);
     const { values, changed } = s.settings.update(body);
     if (changed.length) {
       const diff = Object.fromEntries(changed.map((k) => [k, { from: before[k], to: values[k] }]));
