@@ -19,6 +19,10 @@ Usage: claworc [command]
                                           Create a user (an admin unless --role user).
   admin reset-password --username U [--password P]
                                           Set a user's password and end their sessions.
+  admin recover --username U [--password P]
+                                          For someone who lost their passkeys: delete them all,
+                                          set the password, end their sessions and allow one
+                                          password sign-in within an hour whatever the policy.
   admin list                              List users.
   kubernetes manifests [--namespace N] [--image IMG] [--public-url URL] [--ingress-host HOST] ...
                                           Print the manifests that deploy Claworc into a Kubernetes
@@ -91,7 +95,7 @@ export async function runCli(args: string[]): Promise<number> {
       Deno.addSignalListener("SIGTERM", stop);
       return await new Promise<number>(() => {});
     }
-    if (command !== "admin" || !["create", "reset-password", "list"].includes(sub ?? "")) {
+    if (command !== "admin" || !["create", "reset-password", "recover", "list"].includes(sub ?? "")) {
       console.error(`Unknown command "${positionals.join(" ")}".\n\n${HELP}`);
       return 2;
     }
@@ -116,6 +120,23 @@ export async function runCli(args: string[]): Promise<number> {
           details: { user_id: user.id, role, via: "cli" },
         });
         console.log(`Created ${role} "${user.username}" (id ${user.id}).`);
+      } else if (sub === "recover") {
+        const found = s.users.credentials(username);
+        if (!found) throw new CliError(`No user named "${username}".`);
+        await s.users.setPassword(found.id, password);
+        const passkeys = s.passkeys.store.deleteAll(found.id);
+        const ended = s.sessions.destroyForUser(found.id);
+        const until = s.recovery.grant(found.id);
+        s.audit.record({
+          actor,
+          action: "auth.recovery",
+          target: found.username,
+          details: { user_id: found.id, credentials_deleted: passkeys, sessions_ended: ended, until: until.toISOString() },
+        });
+        console.log(
+          `Recovery for "${found.username}": ${passkeys} passkey(s) deleted, ${ended} session(s) ended, password set.\n` +
+            `They may sign in once with that password until ${until.toISOString()}, then add a new passkey.`,
+        );
       } else {
         const found = s.users.credentials(username);
         if (!found) throw new CliError(`No user named "${username}".`);

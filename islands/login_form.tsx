@@ -1,8 +1,12 @@
 import { useState } from "preact/hooks";
 import { api, errorText, useHydrated } from "./_api.ts";
 import { safeNext } from "./_safe_next.ts";
+import { passkeysSupported, signInWithPasskey } from "./_passkeys.ts";
 
-/** Sign-in form; on success goes to `next` (a same-site path) or the dashboard. */
+/**
+ * Sign-in form: a password, or a passkey (the account's when a username is typed, else any passkey
+ * of this site). On success goes to `next` (a same-site path) or the dashboard.
+ */
 export default function LoginForm({ next }: { next: string }) {
   const ready = useHydrated();
   const [username, setUsername] = useState("");
@@ -21,6 +25,19 @@ export default function LoginForm({ next }: { next: string }) {
     } catch (err) {
       setError(errorText(err));
       setPassword("");
+      setBusy(false);
+    }
+  }
+
+  async function passkey() {
+    if (busy) return;
+    setError("");
+    setBusy(true);
+    try {
+      await signInWithPasskey(username.trim() || undefined);
+      location.href = safeNext(next);
+    } catch (err) {
+      setError(errorText(err));
       setBusy(false);
     }
   }
@@ -57,6 +74,11 @@ export default function LoginForm({ next }: { next: string }) {
       <button type="submit" class="primary" disabled={!ready || busy} data-testid="login-submit">
         {busy ? "Signing in…" : "Sign in"}
       </button>
+      {ready && passkeysSupported() && (
+        <button type="button" onClick={passkey} disabled={busy} data-testid="login-passkey">
+          Sign in with a passkey
+        </button>
+      )}
     </form>
   );
 }

@@ -35,7 +35,7 @@ export const authenticationResponse = z.object({
   response: z.object({
     clientDataJSON: base64url(16_384),
     authenticatorData: base64url(16_384),
-    signature: base64url(2_048),
+    signature: base64url(16_384), // ML-DSA signatures are several KiB
     userHandle: base64url(256).optional(),
   }),
 });

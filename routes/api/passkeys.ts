@@ -172,7 +172,7 @@ export function passkeyRoutes(api: Router, s: CoreServices): void {
         action: result.counterRegression ? "auth.passkey.counter_regression" : "auth.login",
         target: result.user?.username ?? "passkey",
         outcome: result.counterRegression ? "denied" : "failure",
-        details: { method: "passkey", reason: result.reason, passkey: body.response.id.slice(0, 12) },
+        details: { method: "passkey", reason: result.reason, credential: body.response.id.slice(0, 12) },
       });
       throw new AppError("PASSKEY_FAILED", "The passkey could not be verified; try again or use another one.");
     }
@@ -183,7 +183,7 @@ export function passkeyRoutes(api: Router, s: CoreServices): void {
       actor: { id: user.id, name: user.username, ip },
       action: "auth.login",
       target: user.username,
-      details: { method: "passkey", passkey: result.passkeyId.slice(0, 12) },
+      details: { method: "passkey", credential: result.passkeyId.slice(0, 12) },
     });
     return c.json({ id: user.id, username: user.username, role: user.role });
   });

@@ -10,6 +10,9 @@ import SetupForm from "../../islands/setup_form.tsx";
 import LoginForm from "../../islands/login_form.tsx";
 import UsersAdmin from "../../islands/users_admin.tsx";
 import ChangePasswordForm from "../../islands/change_password_form.tsx";
+import PasskeysCard from "../../islands/passkeys_card.tsx";
+import SignOutEverywhere from "../../islands/sign_out_everywhere.tsx";
+import SignInPolicyForm from "../../islands/sign_in_policy_form.tsx";
 import SettingsForm from "../../islands/settings_form.tsx";
 import SshKeyCard from "../../islands/ssh_key_card.tsx";
 import CreateInstanceForm, { type InstanceDefaults } from "../../islands/create_instance_form.tsx";
@@ -18,6 +21,7 @@ import InstanceDefaultsForm from "../../islands/instance_defaults_form.tsx";
 import { instancePageRoutes } from "./instance.tsx";
 import { framed } from "./frame.tsx";
 import { safeNext } from "../../islands/_safe_next.ts";
+import type { SettingsValues } from "../../core/settings/settings.ts";
 
 /** The runtime backend, where it is, whether it answers, and containers no instance owns (admins). */
 function EngineSummary(
@@ -169,7 +173,7 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
     method: "GET",
     path: "/account",
     permission: "authenticated",
-    summary: "Your account: change password",
+    summary: "Your account: passkeys, password, sessions",
   }, (c, { user }) =>
     framed(
       c,
@@ -183,8 +187,20 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
             </p>
           </div>
           <div class="card">
+            <h2>Passkeys</h2>
+            <Island
+              name="passkeys_card"
+              component={PasskeysCard}
+              props={{ passkeys: s.passkeys.store.list(user.id) }}
+            />
+          </div>
+          <div class="card">
             <h2>Change password</h2>
             <Island name="change_password_form" component={ChangePasswordForm} props={{}} />
+          </div>
+          <div class="card">
+            <h2>Sessions</h2>
+            <Island name="sign_out_everywhere" component={SignOutEverywhere} props={{}} />
           </div>
         </section>
       ),
@@ -210,6 +226,14 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
           <section class="stack">
             <div class="card">
               <Island name="settings_form" component={SettingsForm} props={{ settings: s.settings.get() }} />
+            </div>
+            <div class="card">
+              <h2>Sign-in</h2>
+              <Island
+                name="sign_in_policy_form"
+                component={SignInPolicyForm}
+                props={{ policy: pickPolicy(s.settings.get()) }}
+              />
             </div>
             <div class="card">
               <h2>New instances</h2>
@@ -271,4 +295,9 @@ export function errorPage(host: PluginHost) {
       ),
       err.status,
     );
+}
+
+/** The sign-in policy part of the settings (the island gets nothing else). */
+function pickPolicy(v: SettingsValues) {
+  return { password_sign_in: v.password_sign_in, admin_passkey_required: v.admin_passkey_required };
 }

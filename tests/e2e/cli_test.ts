@@ -56,3 +56,56 @@ Deno.test("operators create admins, list users and reset passwords from the comm
     await Deno.remove(`${ROOT}/${dataPath}`, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("an operator recovers an account that lost its passkeys: one password sign-in despite a passkeys-only policy", async () => {
+  const dataPath = `./data/cli-${crypto.randomUUID().slice(0, 8)}`;
+  const abs = `${ROOT}/${dataPath}`;
+  try {
+    assert.equal(
+      (await cli(dataPath, ["admin", "create", "--username", "ops", "--password", "ops-password-77"])).code,
+      0,
+    );
+    const open = () => openServices(loadConfig((n) => ({ CLAWORC_DATA_PATH: abs })[n]), { log: silentLogger });
+    let s = await open();
+    try {
+      const id = s.users.credentials("ops")!.id;
+      s.passkeys.store.add({
+        id: "lost-passkey-credential-id",
+        userId: id,
+        name: "Lost phone",
+        publicKey: new Uint8Array([1, 2, 3]),
+        signCount: 0,
+        transports: [],
+        deviceType: "singleDevice",
+        backedUp: false,
+      }, new Date());
+      s.settings.update({ password_sign_in: "disabled" });
+      s.sessions.create(id, "192.0.2.1", "old browser");
+    } finally {
+      s.db.close();
+    }
+
+    const missing = await cli(dataPath, ["admin", "recover", "--username", "nobody", "--password", "x-password-1"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /No user named "nobody"/);
+    const recovered = await cli(dataPath, ["admin", "recover", "--username", "ops"], "recovered-password-1\n");
+    assert.equal(recovered.code, 0, recovered.err);
+    assert.match(recovered.out, /1 passkey\(s\) deleted, 1 session\(s\) ended/);
+
+    s = await open();
+    try {
+      const id = s.users.credentials("ops")!.id;
+      assert.equal(s.passkeys.store.count(id), 0);
+      assert.ok(s.recovery.open(id));
+      assert.ok(await verifyPassword("recovered-password-1", s.users.credentials("ops")!.password_hash));
+      const [entry] = s.audit.query({ action: "auth.recovery", limit: 10, offset: 0 }).entries;
+      assert.equal(entry.actor, "cli");
+      assert.equal(entry.target, "ops");
+      assert.equal(entry.details.credentials_deleted, 1);
+    } finally {
+      s.db.close();
+    }
+  } finally {
+    await Deno.remove(abs, { recursive: true }).catch(() => {});
+  }
+});
