@@ -23,9 +23,11 @@ export default function SignOutEverywhere() {
   return (
     <div class="stack">
       <p class="muted">Ends all your sessions, on every browser and device, including this one.</p>
-      <button type="button" class="danger" disabled={!ready || busy} onClick={run} data-testid="sign-out-everywhere">
-        Sign out everywhere
-      </button>
+      <div>
+        <button type="button" class="danger" disabled={!ready || busy} onClick={run} data-testid="sign-out-everywhere">
+          Sign out everywhere
+        </button>
+      </div>
       {error && <p role="alert">{error}</p>}
     </div>
   );

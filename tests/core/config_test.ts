@@ -75,3 +75,32 @@ Deno.test("runtime backend: auto means kubernetes inside a pod; kubernetes optio
     assert.throws(() => at({ [name]: value }), (e) => e instanceof ConfigError && e.message.includes(name));
   }
 });
+
+Deno.test("passkeys: the relying-party ID defaults to the public URL's host and must match it at start-up", () => {
+  assert.deepEqual(loadConfig(from({})).webauthn, { rpId: null, rpName: "Claworc" });
+  const pub = { CLAWORC_PUBLIC_URL: "https://claworc.corp.example.com" };
+  assert.equal(loadConfig(from(pub)).webauthn.rpId, "claworc.corp.example.com");
+  assert.equal(
+    loadConfig(from({ ...pub, CLAWORC_WEBAUTHN_RP_ID: "Corp.Example.com" })).webauthn.rpId,
+    "corp.example.com",
+  );
+  // An IP address cannot be an RP ID: passkeys then use the request's host name.
+  assert.equal(loadConfig(from({ CLAWORC_PUBLIC_URL: "http://10.0.0.5:8000" })).webauthn.rpId, null);
+  assert.equal(loadConfig(from({ CLAWORC_WEBAUTHN_RP_NAME: "Acme agents" })).webauthn.rpName, "Acme agents");
+
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ ...pub, CLAWORC_WEBAUTHN_RP_ID: "other.example.com" }, /host claworc\.corp\.example\.com is not on that domain/],
+    [{ ...pub, CLAWORC_WEBAUTHN_RP_ID: "example.com.evil" }, /CLAWORC_WEBAUTHN_RP_ID/],
+    [{ CLAWORC_WEBAUTHN_RP_ID: "example.com" }, /needs CLAWORC_PUBLIC_URL/],
+    [{ ...pub, CLAWORC_WEBAUTHN_RP_ID: "https://corp.example.com" }, /must be a domain name/],
+    [{ ...pub, CLAWORC_WEBAUTHN_RP_ID: "10.0.0.5" }, /must be a domain name/],
+    [{ CLAWORC_WEBAUTHN_RP_NAME: " " }, /CLAWORC_WEBAUTHN_RP_NAME/],
+  ];
+  for (const [env, message] of refused) {
+    assert.throws(
+      () => loadConfig(from(env)),
+      (e) => e instanceof ConfigError && message.test(e.message),
+      message.source,
+    );
+  }
+});
