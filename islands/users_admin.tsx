@@ -8,6 +8,8 @@ export interface UserInfo {
   username: string;
   role: Role;
   created_at: string;
+  /** How many passkeys the user holds. */
+  passkeys: number;
 }
 
 export interface InstanceInfo {
@@ -155,6 +157,7 @@ export default function UsersAdmin(props: UsersAdminProps) {
                   <th scope="col">Role</th>
                   <th scope="col">Created</th>
                   <th scope="col">Instances</th>
+                  <th scope="col">Passkeys</th>
                   <th scope="col">
                     <span class="visually-hidden">Actions</span>
                   </th>
@@ -371,6 +374,7 @@ function UserRow(
           <time dateTime={user.created_at} title={user.created_at}>{user.created_at.slice(0, 10)}</time>
         </td>
         <td data-testid="assigned-count">{assigned.length}</td>
+        <td data-testid="passkey-count">{user.passkeys}</td>
         <td class="actions-cell">
           {confirming
             ? (
@@ -443,7 +447,7 @@ function UserRow(
       </tr>
       {showDetail && (
         <tr class="detail">
-          <td colSpan={5} id={`${slug}-detail`}>
+          <td colSpan={6} id={`${slug}-detail`}>
             <div class="stack">
               {flash && <Message flash={flash} />}
               {panel === "reset" && (

@@ -9,7 +9,10 @@ export function userRoutes(api: Router, s: CoreServices): void {
   const r = api.scope("/users");
   const tags = ["users"];
 
-  r.add({ method: "GET", path: "", permission: "admin", summary: "List users", tags }, (c) => c.json(s.users.list()));
+  r.add(
+    { method: "GET", path: "", permission: "admin", summary: "List users (with their number of passkeys)", tags },
+    (c) => c.json(listUsers(s)),
+  );
 
   r.add({
     method: "POST",
@@ -119,4 +122,10 @@ export function userRoutes(api: Router, s: CoreServices): void {
     });
     return c.json({ status: "ok" });
   });
+}
+
+/** Every user with how many passkeys they hold (admins check this before requiring passkeys). */
+export function listUsers(s: CoreServices) {
+  const counts = s.passkeys.store.counts();
+  return s.users.list().map((u) => ({ ...u, passkeys: counts.get(u.id) ?? 0 }));
 }

@@ -6,6 +6,7 @@ import type { PluginHost } from "../../core/plugins/host.ts";
 import type { CoreServices } from "../../core/services.ts";
 import { Island } from "../../core/ui/island.tsx";
 import { signOut } from "../api/auth.ts";
+import { listUsers } from "../api/users.ts";
 import SetupForm from "../../islands/setup_form.tsx";
 import LoginForm from "../../islands/login_form.tsx";
 import UsersAdmin from "../../islands/users_admin.tsx";
@@ -156,7 +157,7 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
   root.add(
     { ...page, method: "GET", path: "/users", permission: "admin", summary: "User management page" },
     (c, { user }) => {
-      const users = s.users.list();
+      const users = listUsers(s);
       const assignments = Object.fromEntries(users.map((u) => [String(u.id), s.users.assignedInstanceIds(u.id)]));
       const instances = s.instances.listFor(user).map(({ id, name, display_name }) => ({ id, name, display_name }));
       return framed(

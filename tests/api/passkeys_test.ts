@@ -82,6 +82,7 @@ Deno.test("passkeys: register two, list, rename, sign in discoverable and userna
     assert.equal(auditOf(t, "auth.passkey.delete").length, 2);
     const logins = auditOf(t, "auth.login").filter((e) => (e.details as Json)?.method === "passkey");
     assert.deepEqual(logins.map((e) => e.outcome).sort(), ["failure", "success", "success"]);
+    assert.ok(logins.every((e) => e.details.credential === first.id.slice(0, 12) || e.outcome === "failure"));
   } finally {
     await t.close();
   }
@@ -218,6 +219,9 @@ Deno.test("passkeys: one user cannot see, rename or delete another's passkeys", 
     assert.equal((await t.request("DELETE", `${W}/credentials/${bobs.id}`, { cookie: admin })).status, 404);
     const still = await (await t.request("GET", `${W}/credentials`, { cookie: bob })).json();
     assert.deepEqual(still.map((p: Json) => p.name), ["Bob's key"]);
+    // Admins see how many passkeys each account holds (before they require them), never the keys.
+    const users = await (await t.request("GET", "/api/v1/users", { cookie: admin })).json();
+    assert.deepEqual(users.map((u: Json) => [u.username, u.passkeys]), [["admin", 0], ["bob", 1]]);
   } finally {
     await t.close();
   }

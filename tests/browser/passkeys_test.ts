@@ -68,6 +68,9 @@ Deno.test({
       await page.click('[data-testid="passkey-rename-save"]');
       await page.waitForSelector('[data-testid="passkey-name"]:has-text("Work laptop")');
       await shot("passkeys-01-account");
+      await page.goto(base + "/users");
+      await hydrated("users_admin");
+      assert.equal(await page.textContent('[data-testid="user-row-admin"] [data-testid="passkey-count"]'), "1");
 
       // Sign out, then in with the passkey alone: no username typed.
       await signOut();

@@ -55,6 +55,14 @@ export class PasskeyStore {
     ).map((r) => ({ ...r, backed_up: r.backed_up === 1 }));
   }
 
+  /** Passkeys per user id (users without any are absent). */
+  counts(): Map<number, number> {
+    const rows = this.db.all<{ user_id: number; n: number }>(
+      "SELECT user_id, COUNT(*) AS n FROM passkeys GROUP BY user_id",
+    );
+    return new Map(rows.map((r) => [r.user_id, r.n]));
+  }
+
   count(userId: number): number {
     return this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = ?", userId)!.n;
   }
