@@ -84,6 +84,31 @@ Deno.test("files: traversal, absolute escapes, escaping symlinks, NUL bytes and 
       assert.ok(refused(up.status), `upload into ${shown}: ${up.status} ${await up.text()}`);
     }
 
+    // Encoded forms, sent raw in the query (the server decodes once): encoded and double-encoded dots and
+    // slashes, backslashes, full-width dots, overlong UTF-8, encoded NUL. None may read outside the root;
+    // a form that decodes to a literal odd name inside the root may be a 404.
+    const out = outside.split("/").pop();
+    const encoded = [
+      `${root}/%2e%2e/${out}/secret.txt`,
+      `${root}/%2E%2E%2F${out}%2Fsecret.txt`,
+      `${root}/..%2f${out}%2fsecret.txt`,
+      `${root}/%252e%252e/${out}/secret.txt`,
+      `${root}/..%5c${out}%5csecret.txt`,
+      `${root}/%EF%BC%8E%EF%BC%8E/${out}/secret.txt`,
+      `${root}/%c0%ae%c0%ae/${out}/secret.txt`,
+      `${root}/inside.txt%00`,
+      `%2f${outside.slice(1).replaceAll("/", "%2f")}%2fsecret.txt`,
+      `${root}/./%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd`,
+    ];
+    for (const raw of encoded) {
+      for (const op of ["browse", "read", "download"]) {
+        const res = await t.request("GET", `${base}/${op}?path=${raw}`, { cookie: w.admin });
+        const body = await res.text();
+        assert.ok([400, 403, 404].includes(res.status), `${op} ${raw}: ${res.status} ${body.slice(0, 120)}`);
+        assert.ok(!body.includes("outside secret") && !body.includes("root:x:0:0"), `${op} ${raw} leaked`);
+      }
+    }
+
     // Upload names that try to leave the folder.
     for (const name of ["../pwned.txt", "..", ".", "a/b", "x\0y", long]) {
       const form = multipart([{ name, data: new TextEncoder().encode("pwned") }]);
