@@ -50,7 +50,11 @@ export async function createApp(services: CoreServices, parts: AppParts): Promis
     await next();
   });
   app.use(countRequests(services.requestCounts));
-  app.use(originCheck(config.allowedOrigins));
+  app.use(originCheck({
+    allowed: config.allowedOrigins,
+    sameOrigin: config.publicUrl === null,
+    trustProxy: config.trustProxy,
+  }));
   const jsonBodyLimit = bodyLimit({
     maxSize: config.maxBodyBytes,
     onError: (c) =>
@@ -64,7 +68,23 @@ export async function createApp(services: CoreServices, parts: AppParts): Promis
     const raw = matchedRoutes(c).some((r) => registry.find(r.method, r.path)?.rawBody);
     return raw ? next() : jsonBodyLimit(c, next);
   });
-  const root = new Router(app, registry, (user, id) => users.canAccessInstance(user, id));
+  // A signed-in user refused by a route's permission is audited (anonymous 401s are not: they are noise).
+  const root = new Router(
+    app,
+    registry,
+    (user, id) => users.canAccessInstance(user, id),
+    "",
+    null,
+    (c, user, route) =>
+      services.audit.record({
+        actor: { id: user.id, name: user.username, ip: c.get("clientIp") },
+        action: "access.denied",
+        target: `${route.method} ${route.path}`,
+        outcome: "denied",
+        instanceId: route.permission === "instance" ? Number(c.req.param("id")) || null : null,
+        details: { permission: route.permission, role: user.role },
+      }),
+  );
   const host = new PluginHost(services, root.scope("/api/v1"));
   const errorPage = parts.errorPage(host);
   app.onError(errorHandler(services.log, errorPage));

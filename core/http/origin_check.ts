@@ -1,17 +1,27 @@
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
+import { requestOrigin } from "./request_origin.ts";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
+export interface OriginPolicy {
+  /** Origins always allowed (the public URL's and the extra ones). */
+  allowed: readonly string[];
+  /** Also allow the origin the request was addressed to (when no public URL pins one). */
+  sameOrigin: boolean;
+  /** Take the scheme of the request's own origin from `X-Forwarded-Proto`. */
+  trustProxy: boolean;
+}
+
 /**
- * Refuses cross-site state changes and WebSocket upgrades. With configured origins the request's
- * Origin must be one of them; without, it must equal the origin the request was addressed to (Host).
- * Requests with neither Origin nor Sec-Fetch-Site come from non-browser clients (scripts, curl),
- * which cannot carry a victim's cookies, so they pass; browsers always send one of the two.
+ * Refuses cross-site state changes and WebSocket upgrades: the request's Origin must be an allowed
+ * one or, without a public URL, the origin the request was addressed to (Host). Requests with neither
+ * Origin nor Sec-Fetch-Site come from non-browser clients (scripts, curl), which cannot carry a
+ * victim's cookies, so they pass; browsers always send one of the two.
  */
-export function originCheck(allowedOrigins: readonly string[]): MiddlewareHandler<AppEnv> {
-  const allowed = new Set(allowedOrigins);
+export function originCheck(policy: OriginPolicy): MiddlewareHandler<AppEnv> {
+  const allowed = new Set(policy.allowed);
   return function checkOrigin(c, next) {
     const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
     if (SAFE.has(c.req.method) && !upgrade) return next();
@@ -20,20 +30,11 @@ export function originCheck(allowedOrigins: readonly string[]): MiddlewareHandle
       if (c.req.header("sec-fetch-site") === "cross-site") throw rejected("(none, cross-site)");
       return next();
     }
-    if (!isAllowed(origin, allowed, c.req.url, c.req.header("host") ?? new URL(c.req.url).host)) throw rejected(origin);
+    const ok = allowed.has(origin) ||
+      (policy.sameOrigin && origin !== "null" && origin === requestOrigin(c, policy.trustProxy));
+    if (!ok) throw rejected(origin);
     return next();
   };
-}
-
-function isAllowed(origin: string, allowed: Set<string>, url: string, host: string | undefined): boolean {
-  if (allowed.size > 0) return allowed.has(origin);
-  if (origin === "null" || !host) return false;
-  try {
-    const o = new URL(origin);
-    return o.host === host && o.protocol === new URL(url).protocol;
-  } catch {
-    return false;
-  }
 }
 
 function rejected(origin: string): AppError {

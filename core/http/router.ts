@@ -4,6 +4,7 @@ import type { SessionUser } from "../auth/sessions.ts";
 import type { AppEnv } from "./env.ts";
 import { authorize, type InstanceAccess, parseId, type Permission } from "./policy.ts";
 import { readJson, validate } from "./validation.ts";
+import { AppError } from "../errors.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -54,6 +55,9 @@ export class RouteRegistry {
   }
 }
 
+/** Told when a signed-in user is refused a route by its permission (for the audit trail). */
+export type DeniedHook = (c: Context<AppEnv>, user: SessionUser, route: RouteInfo, reason: string) => void;
+
 /**
  * Adds routes to the app under a prefix, each with its permission and schemas. This is the only way
  * routes are added, so none can exist without a policy (a test walks the Hono router to prove it).
@@ -65,11 +69,12 @@ export class Router {
     private readonly canAccess: InstanceAccess,
     readonly prefix = "",
     private readonly plugin: string | null = null,
+    private readonly onDenied: DeniedHook = () => {},
   ) {}
 
   /** A router for a sub-prefix (same registry and policy). */
   scope(prefix: string, plugin: string | null = this.plugin): Router {
-    return new Router(this.app, this.registry, this.canAccess, this.prefix + prefix, plugin);
+    return new Router(this.app, this.registry, this.canAccess, this.prefix + prefix, plugin, this.onDenied);
   }
 
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
@@ -78,14 +83,20 @@ export class Router {
   ): void {
     const path = (this.prefix + spec.path).replace(/(.)\/$/, "$1");
     if (this.registry.find(spec.method, path)) throw new Error(`Route ${spec.method} ${path} is registered twice.`);
-    this.registry.routes.push({ ...spec, path, kind: spec.kind ?? "api", plugin: this.plugin } as RouteInfo);
-    const canAccess = this.canAccess;
+    const info = { ...spec, path, kind: spec.kind ?? "api", plugin: this.plugin } as RouteInfo;
+    this.registry.routes.push(info);
+    const { canAccess, onDenied } = this;
     this.app.on(spec.method, path, async function handleRoute(c) {
       const user = c.get("user");
       if (spec.kind === "page" && !user && spec.permission !== "public") {
         return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 302);
       }
-      authorize(spec.permission, user, c.req.param() as Record<string, string>, canAccess, c.get("metricsToken"));
+      try {
+        authorize(spec.permission, user, c.req.param() as Record<string, string>, canAccess, c.get("metricsToken"));
+      } catch (e) {
+        if (user && e instanceof AppError && e.code === "FORBIDDEN") onDenied(c, user, info, e.message);
+        throw e;
+      }
       const body = spec.body ? validate(spec.body, await readJson(c.req.raw), "body") : undefined;
       const query = spec.query ? validate(spec.query, c.req.query(), "query") : undefined;
       return await handler(c, { body, query, user: user as SessionUser } as RouteInput<Infer<B>, Infer<Q>>);

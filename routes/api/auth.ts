@@ -16,12 +16,13 @@ export async function checkCredentials(
   s: CoreServices,
   name: string,
   password: string,
+  action: "auth.login" | "auth.password_change" = "auth.login",
 ): Promise<User> {
   const ip = c.get("clientIp");
   const wait = s.throttle.retryAfterMs(name, ip);
-  const actor = { id: null, name, ip };
+  const actor = c.get("user") ? actorOf(c) : { id: null, name, ip };
   if (wait > 0) {
-    s.audit.record({ actor, action: "auth.login", target: name, outcome: "denied", details: { reason: "throttled" } });
+    s.audit.record({ actor, action, target: name, outcome: "denied", details: { reason: "throttled" } });
     const seconds = Math.ceil(wait / 1000);
     throw new AppError("RATE_LIMITED", `Too many failed sign-ins; try again in ${seconds} s.`, {
       "Retry-After": String(seconds),
@@ -35,7 +36,7 @@ export async function checkCredentials(
     s.throttle.fail(name, ip);
     s.audit.record({
       actor,
-      action: "auth.login",
+      action,
       target: name,
       outcome: "failure",
       details: { reason: found ? "wrong password" : "unknown user" },
@@ -159,7 +160,7 @@ export function authRoutes(api: Router, s: CoreServices): void {
     tags,
   }, async (c, { body, user }) => {
     try {
-      await checkCredentials(c, s, user.username, body.current_password);
+      await checkCredentials(c, s, user.username, body.current_password, "auth.password_change");
     } catch (e) {
       if (e instanceof AppError && e.code === "INVALID_CREDENTIALS") {
         throw new AppError("INVALID_CREDENTIALS", "The current password is wrong.");

@@ -58,7 +58,12 @@ export function instanceRoutes(api: Router, s: CoreServices): void {
     tags,
   }, (c, { body }) => {
     s.instances.reorder(body.instance_ids);
-    s.audit.record({ actor: actorOf(c), action: "instance.reorder", details: { instance_ids: body.instance_ids } });
+    s.audit.record({
+      actor: actorOf(c),
+      action: "instance.reorder",
+      target: "instances",
+      details: { instance_ids: body.instance_ids },
+    });
     return c.json({ ok: true });
   });
 

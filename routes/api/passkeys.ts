@@ -5,6 +5,7 @@ import type { AppEnv } from "../../core/http/env.ts";
 import type { Router } from "../../core/http/router.ts";
 import type { CoreServices } from "../../core/services.ts";
 import { relyingParty } from "../../core/auth/passkeys/relying_party.ts";
+import { requestOrigin } from "../../core/http/request_origin.ts";
 import { checkPasskeyRemoval } from "../../core/auth/passkeys/sign_in_policy.ts";
 import { signIn } from "./auth.ts";
 import {
@@ -16,7 +17,8 @@ import {
   signInFinishBody,
 } from "./passkey_schemas.ts";
 
-const rpOf = (c: Context<AppEnv>, s: CoreServices) => relyingParty(s.config, c.req.url, c.req.header("host"));
+const rpOf = (c: Context<AppEnv>, s: CoreServices) =>
+  relyingParty(s.config, requestOrigin(c, s.config.trustProxy) ?? new URL(c.req.url).origin);
 
 /** The `:credId` path parameter; 400 when it cannot be a passkey id. */
 function credentialParam(c: Context<AppEnv>): string {

@@ -11,9 +11,7 @@ export interface RelyingParty {
  * The relying party for a request: the configured ID (checked against the public URL at start-up),
  * else the request's host name; origins are the allowed origins on that domain, else the request's own.
  */
-export function relyingParty(config: Config, requestUrl: string, host: string | undefined): RelyingParty {
-  const url = new URL(requestUrl);
-  const own = `${url.protocol}//${host ?? url.host}`;
+export function relyingParty(config: Config, own: string): RelyingParty {
   const id = config.webauthn.rpId ?? new URL(own).hostname;
   const onDomain = (o: string) => {
     const h = new URL(o).hostname;
