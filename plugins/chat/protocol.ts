@@ -18,7 +18,8 @@ import type { GatewayEvent } from "./gateway_client.ts";
  * - browser → server: `{"type":"send","text"}` (the commands `/stop`, `/new` and `/reset` are understood),
  *   `{"type":"abort"}`, `{"type":"new_session"}`.
  * - Close codes: 1000 normal, 1011 the gateway could not be reached or was lost (reconnect with backoff),
- *   1009 a frame too large, 4001 sign-in ended, 4003 access removed.
+ *   1009 a frame too large (over `MAX_FRAME_CHARS`, or binary) or too many frames (over `MAX_FRAMES_PER_SECOND`
+ *   in a second; both in `socket.ts`), 4001 sign-in ended, 4003 access removed.
  */
 export type ChatMessage = { role: "user" | "assistant"; text: string; timestamp: number | null };
 

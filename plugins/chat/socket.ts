@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { accessLost, actorOf, AppError, type CoreServices, readSessionCookie } from "../../core/mod.ts";
+import { accessLost, actorOf, AppError, type CoreServices, frameBudget, readSessionCookie } from "../../core/mod.ts";
 import { GatewayClient } from "./gateway_client.ts";
 import { clientMessage, commandOf, historyOf, type ServerMessage, translate } from "./protocol.ts";
 
@@ -17,8 +17,11 @@ export interface ChatOptions {
 
 export const chatDefaults: ChatOptions = { sessionKey: "agent:main:main", historyLimit: 200, recheckMs: 30_000 };
 
-/** Largest frame accepted from a browser (bytes of JSON). */
-const MAX_FRAME_CHARS = 512 * 1024;
+/** Largest frame accepted from a browser (characters of JSON). */
+export const MAX_FRAME_CHARS = 512 * 1024;
+
+/** Most frames a browser may send in a second (each send is broadcast, audited and asked of the gateway). */
+export const MAX_FRAMES_PER_SECOND = 20;
 
 /** One open chat socket: how to tell it something, and how to end it. */
 interface Member {
@@ -145,8 +148,10 @@ export function openChat(
       finish(1011, "gateway unreachable");
     }
   };
+  const budget = frameBudget(MAX_FRAMES_PER_SECOND);
   socket.onmessage = (e) => {
     if (typeof e.data !== "string" || e.data.length > MAX_FRAME_CHARS) return finish(1009, "Frame too large.");
+    if (!budget()) return finish(1009, "Too many messages.");
     let parsed;
     try {
       parsed = clientMessage.safeParse(JSON.parse(e.data));

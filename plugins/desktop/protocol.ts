@@ -7,15 +7,17 @@
  * - **Text frames** are JSON control messages (noVNC itself only sends binary frames; the island
  *   hands noVNC a wrapper that keeps text frames away from it).
  *   - browser → server: `{"type":"take_control"}` (the previous controller, if any, becomes a viewer)
- *     and `{"type":"release_control"}`;
+ *     and `{"type":"release_control"}`, at most `MAX_CONTROL_FRAME_CHARS` characters each and
+ *     `MAX_CONTROL_FRAMES_PER_SECOND` a second;
  *   - server → browser: `{"type":"control","controller","you","viewers"}` on connect and to every
  *     viewer of the instance whenever it changes: who controls (user name or null), whether that is
  *     this socket, and how many sockets watch.
  * - **Subprotocols**: the browser's offer is passed to websockify (except `base64`, which would carry
  *   RFB in text frames); the answer names the one websockify chose.
  * - **Close codes**: 1000 normal, 1001 server shutting down (reconnect later), 1002 the browser sent
- *   RFB the server cannot frame, 1009 input arrived faster than the instance takes it, 1011 the desktop
- *   connection was lost (reconnect), 4001 sign-in ended, 4003 access to the instance removed.
+ *   RFB the server cannot frame, 1009 input arrived faster than the instance takes it (or a control frame
+ *   too large, or too many control frames), 1011 the desktop connection was lost (reconnect), 4001 sign-in
+ *   ended, 4003 access to the instance removed.
  */
 export type ServerMessage = { type: "control"; controller: string | null; you: boolean; viewers: number };
 
@@ -29,6 +31,12 @@ export const CLOSE = {
   inputOverflow: 1009,
   error: 1011,
 } as const;
+
+/** Longest control (text) frame accepted from a browser, in characters (a control message is about 25). */
+export const MAX_CONTROL_FRAME_CHARS = 1024;
+
+/** Most control frames a browser may send in a second (each take or release is audited and broadcast). */
+export const MAX_CONTROL_FRAMES_PER_SECOND = 20;
 
 /** Parses a text frame from the browser; null for anything that is not a known control message. */
 export function parseClientMessage(text: string): ClientMessage | null {

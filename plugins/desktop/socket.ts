@@ -5,13 +5,21 @@ import {
   AppError,
   type ChannelWebSocket,
   type CoreServices,
+  frameBudget,
   openChannelWebSocket,
   type OpenConnections,
   readSessionCookie,
 } from "../../core/mod.ts";
 import type { DesktopControl, Viewer } from "./control.ts";
 import type { DesktopOptions } from "./options.ts";
-import { CLOSE, offeredProtocols, parseClientMessage, type ServerMessage } from "./protocol.ts";
+import {
+  CLOSE,
+  MAX_CONTROL_FRAME_CHARS,
+  MAX_CONTROL_FRAMES_PER_SECOND,
+  offeredProtocols,
+  parseClientMessage,
+  type ServerMessage,
+} from "./protocol.ts";
 import { pump } from "./pump.ts";
 import { RfbInputFilter } from "./rfb_filter.ts";
 
@@ -92,9 +100,12 @@ export async function openDesktop(
     if (lost) finish(lost.code, lost.reason);
   }, opts.recheckMs);
 
+  const controlBudget = frameBudget(MAX_CONTROL_FRAMES_PER_SECOND);
   const stopPump = pump(socket, up, opts, {
     filter: (bytes) => filter.push(bytes, control.isController(viewer)),
     control: (text) => {
+      if (text.length > MAX_CONTROL_FRAME_CHARS) return finish(CLOSE.inputOverflow, "Control frame too large.");
+      if (!controlBudget()) return finish(CLOSE.inputOverflow, "Too many control frames.");
       const m = parseClientMessage(text);
       if (m?.type === "take_control") {
         const previous = control.take(viewer);

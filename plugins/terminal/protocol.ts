@@ -16,8 +16,10 @@
  *     - `{"type":"resized","cols","rows"}` after a resize (clamped to `SIZE_LIMITS`);
  *     - `{"type":"exit","code","session_ended"}` when the PTY ends, then the socket closes: with
  *       `session_ended` true the shell exited (do not reattach), false means detached (reattach).
- *   - browser → server: `{"type":"resize","cols","rows"}`.
- * - **Close codes**: 1000 session ended, 1001 server shutting down (reattach later), 1011 error, 1009 input overflow, 4001 sign-in ended,
+ *   - browser → server: `{"type":"resize","cols","rows"}`, at most `MAX_CONTROL_FRAME_CHARS` characters
+ *     each and `MAX_CONTROL_FRAMES_PER_SECOND` a second.
+ * - **Close codes**: 1000 session ended, 1001 server shutting down (reattach later), 1011 error, 1009 input overflow
+ *   (input past `inputMaxBuffered`, a control frame too large, or too many control frames), 4001 sign-in ended,
  *   4003 access to the instance removed, 4004 session closed by someone (DELETE).
  */
 export type ServerMessage =
@@ -46,6 +48,12 @@ export const CLOSE = {
   inputOverflow: 1009,
   killed: 4004,
 } as const;
+
+/** Longest control (text) frame accepted from a browser, in characters (a resize is about 40). */
+export const MAX_CONTROL_FRAME_CHARS = 4096;
+
+/** Most control frames a browser may send in a second (xterm.js resizes only when cols or rows change). */
+export const MAX_CONTROL_FRAMES_PER_SECOND = 100;
 
 /** Parses a text frame from the browser; null for anything that is not a known control message. */
 export function parseClientMessage(text: string): ClientMessage | null {

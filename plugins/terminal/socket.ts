@@ -4,6 +4,7 @@ import {
   actorOf,
   AppError,
   type CoreServices,
+  frameBudget,
   type OpenConnections,
   readSessionCookie,
 } from "../../core/mod.ts";
@@ -11,7 +12,14 @@ import { bridge } from "./bridge.ts";
 import { newSessionId, tmuxName } from "./names.ts";
 import type { TerminalOptions } from "./options.ts";
 import { parsePrepared, requireOwner } from "./owner.ts";
-import { CLOSE, parseClientMessage, replayBytes, type ServerMessage } from "./protocol.ts";
+import {
+  CLOSE,
+  MAX_CONTROL_FRAME_CHARS,
+  MAX_CONTROL_FRAMES_PER_SECOND,
+  parseClientMessage,
+  replayBytes,
+  type ServerMessage,
+} from "./protocol.ts";
 import { openPtyChannel, type PtyChannel } from "./pty_channel.ts";
 import type { TerminalQuery } from "./query.ts";
 import type { Recording, Recordings } from "./recordings.ts";
@@ -141,8 +149,11 @@ export async function openTerminal(
     }
     stopBridge = bridge(socket, channel, opts, recording?.output);
   };
+  const controlBudget = frameBudget(MAX_CONTROL_FRAMES_PER_SECOND);
   socket.addEventListener("message", (e) => {
     if (typeof e.data !== "string") return;
+    if (e.data.length > MAX_CONTROL_FRAME_CHARS) return finish(CLOSE.inputOverflow, "Control frame too large.");
+    if (!controlBudget()) return finish(CLOSE.inputOverflow, "Too many control frames.");
     const m = parseClientMessage(e.data);
     if (m?.type === "resize") {
       const next = clampSize(m.cols, m.rows);
