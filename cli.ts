@@ -131,7 +131,12 @@ export async function runCli(args: string[]): Promise<number> {
           actor,
           action: "auth.recovery",
           target: found.username,
-          details: { user_id: found.id, credentials_deleted: passkeys, sessions_ended: ended, until: until.toISOString() },
+          details: {
+            user_id: found.id,
+            credentials_deleted: passkeys,
+            sessions_ended: ended,
+            until: until.toISOString(),
+          },
         });
         console.log(
           `Recovery for "${found.username}": ${passkeys} passkey(s) deleted, ${ended} session(s) ended, password set.\n` +
