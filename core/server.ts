@@ -59,6 +59,7 @@ export async function startServer(
   hourly();
   const purge = setInterval(hourly, HOUR);
   services.ssh.startHealth();
+  services.loopLag.start();
   // Instances that were running when the control plane stopped are reconnected right away.
   for (const id of services.instances.idsWithStatus("running")) services.ssh.start(id);
   await host.ready();
@@ -73,6 +74,7 @@ export async function startServer(
       if (closed) return;
       closed = true;
       clearInterval(purge);
+      services.loopLag.stop();
       await attached;
       services.lifecycle.detach();
       await server.shutdown();

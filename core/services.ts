@@ -29,6 +29,7 @@ import { Passkeys } from "./auth/passkeys/passkeys.ts";
 import { PasskeyStore } from "./auth/passkeys/passkey_store.ts";
 import { Challenges } from "./auth/passkeys/challenges.ts";
 import { AccountRecovery } from "./auth/passkeys/recovery.ts";
+import { EventLoopLag } from "./event_loop_lag.ts";
 
 /** The shared services core builds once and hands to routes and (as declared) to plugins. */
 export interface CoreServices {
@@ -62,6 +63,8 @@ export interface CoreServices {
   requestCounts: RequestCounts;
   /** SSH events by type since start (for GET /metrics). */
   sshEventCounts: Map<string, number>;
+  /** Event-loop lag over the last minute (started with the server, for GET /metrics). */
+  loopLag: EventLoopLag;
   /** OpenClaw's configuration inside instances: read, validate, apply with rollback. */
   agentConfig: AgentConfig;
   /** The model choice and provider keys (global and per instance). */
@@ -165,6 +168,7 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     keyRotation: new KeyRotation({ db, pool: ssh, keys: sshKeys, instances, events: sshEvents, audit }),
     requestCounts: new Map(),
     sshEventCounts,
+    loopLag: new EventLoopLag(),
     lifecycle,
   };
 }

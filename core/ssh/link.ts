@@ -41,6 +41,9 @@ export class Link {
     last_latency_ms: null,
   };
   tunnels = new Map<string, TunnelHealth>();
+  /** Monotonic time (performance.now) of the connection and of its last good command probe. */
+  connectedSince = 0;
+  lastGoodProbe = 0;
 
   constructor(readonly id: number) {}
 
@@ -58,6 +61,8 @@ export class Link {
   }
 
   resetMetrics(connectedAt: string): void {
+    this.connectedSince = performance.now();
+    this.lastGoodProbe = 0;
     this.metrics = {
       connected_at: connectedAt,
       last_health_check: null,
@@ -70,8 +75,10 @@ export class Link {
   recordProbe(ok: boolean, at: string, latencyMs: number): void {
     this.metrics.last_health_check = at;
     this.metrics.last_latency_ms = Math.round(latencyMs);
-    if (ok) this.metrics.successful_checks++;
-    else this.metrics.failed_checks++;
+    if (ok) {
+      this.metrics.successful_checks++;
+      this.lastGoodProbe = performance.now();
+    } else this.metrics.failed_checks++;
   }
 
   recordTunnel(t: TunnelTarget, result: { ok: boolean; latencyMs: number; error?: string }, at: string): void {

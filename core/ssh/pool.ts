@@ -22,6 +22,7 @@ import { sourceIpAllowed } from "./source_ips.ts";
 import type { ClientChannel, SFTPWrapper } from "./ssh2.ts";
 import { TUNNEL_TARGETS, type TunnelTarget } from "./tunnel_targets.ts";
 import { probeTunnel } from "./tunnel_probe.ts";
+import { SampleWindow } from "../metrics_window.ts";
 
 /** What the pool needs from the rest of the control plane. */
 export interface PoolDeps {
@@ -41,6 +42,9 @@ export interface PoolDeps {
 }
 
 const SYSTEM = { id: null, name: "system" };
+/** Health ticks per period (each probes one slice of the connections), and the shortest tick. */
+const PROBE_SLICES = 30;
+const MIN_TICK_MS = 100;
 
 /**
  * At most one live SSH connection per instance, shared by every feature. Connects on demand (single
@@ -58,11 +62,38 @@ export class SshPool {
     this.targets = deps.targets ?? TUNNEL_TARGETS;
   }
 
-  /** Starts the health scheduler (one timer per layer for all connections). */
+  /** Latencies of the last command probes (ms), for /metrics. */
+  readonly probeLatencies = new SampleWindow(4096);
+
+  /**
+   * Starts the health scheduler: one timer per layer for all connections, each tick probing one slice
+   * of them (by instance id), so every connection is probed once per period and the probes are spread
+   * over it instead of arriving as one burst of a thousand channels.
+   */
   startHealth(): void {
     const o = this.deps.options;
-    this.#timers.push(setInterval(() => void this.probeAll(), o.probeIntervalMs));
-    this.#timers.push(setInterval(() => void this.probeTunnels(), o.tunnelProbeIntervalMs));
+    this.#spread(o.probeIntervalMs, (links) => links.forEach((l) => void this.#probe(l)));
+    this.#spread(o.tunnelProbeIntervalMs, (links) => void this.#probeTunnelsOf(links));
+  }
+
+  /** Connected links whose last good command probe is older than 1.5 periods (the scheduler fell behind). */
+  overdueProbes(): number {
+    const limit = 1.5 * this.deps.options.probeIntervalMs;
+    const now = performance.now();
+    return this.#live().filter((l) => now - Math.max(l.lastGoodProbe, l.connectedSince) > limit).length;
+  }
+
+  #spread(periodMs: number, run: (links: Link[]) => void): void {
+    const slices = Math.max(1, Math.min(PROBE_SLICES, Math.floor(periodMs / MIN_TICK_MS)));
+    let tick = 0;
+    this.#timers.push(setInterval(() => {
+      const slice = tick++ % slices;
+      run(this.#live().filter((l) => l.id % slices === slice));
+    }, periodMs / slices));
+  }
+
+  #live(): Link[] {
+    return [...this.#links.values()].filter((l) => l.conn && !l.conn.closed);
   }
 
   /** The instance should be reachable now (it started): connect in the background, retrying as needed. */
@@ -243,15 +274,19 @@ export class SshPool {
 
   /** One command probe on every live connection; a failure closes it, which starts a reconnect. */
   async probeAll(): Promise<void> {
-    await Promise.all([...this.#links.values()].filter((l) => l.conn && !l.conn.closed).map((l) => this.#probe(l)));
+    await Promise.all(this.#live().map((l) => this.#probe(l)));
   }
 
   /** One end-to-end probe of every named target on every live connection. */
-  async probeTunnels(): Promise<void> {
+  probeTunnels(): Promise<void> {
+    return this.#probeTunnelsOf(this.#live());
+  }
+
+  async #probeTunnelsOf(links: Link[]): Promise<void> {
     const { tunnelProbeTimeoutMs } = this.deps.options;
     const now = () => new Date(this.deps.clock.now()).toISOString();
     await Promise.all(
-      [...this.#links.values()].filter((l) => l.conn && !l.conn.closed).flatMap((link) =>
+      links.flatMap((link) =>
         this.targets.map(async (target) => {
           const result = await probeTunnel(link.conn!, target, tunnelProbeTimeoutMs);
           link.recordTunnel(target, result, now());
@@ -509,6 +544,7 @@ export class SshPool {
         throw new Error(`unexpected probe output ${JSON.stringify(r.stdout.slice(0, 40))}`);
       }
       link.recordProbe(true, at, performance.now() - started);
+      this.probeLatencies.add(performance.now() - started);
     } catch (e) {
       if (link.conn !== conn) return;
       link.recordProbe(false, at, performance.now() - started);

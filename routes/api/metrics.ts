@@ -12,6 +12,8 @@ function metric(name: string, type: "gauge" | "counter", help: string, samples: 
   return lines.join("\n");
 }
 
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
 function countBy<T>(items: T[], key: (t: T) => string): [string, number][] {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
@@ -57,6 +59,34 @@ export function metricsRoutes(root: Router, s: CoreServices, host: PluginHost): 
           ])
         ),
       ),
+      metric(
+        "claworc_ssh_probe_latency_ms",
+        "gauge",
+        "Command probe latency over the last probes (up to 4096), by quantile.",
+        [['quantile="0.5"', round(s.ssh.probeLatencies.quantile(0.5))], [
+          'quantile="0.99"',
+          round(s.ssh.probeLatencies.quantile(0.99)),
+        ]],
+      ),
+      metric(
+        "claworc_ssh_probe_overdue",
+        "gauge",
+        "Connected instances whose last good command probe is older than 1.5 probe periods.",
+        [["", s.ssh.overdueProbes()]],
+      ),
+      metric(
+        "claworc_event_loop_lag_ms",
+        "gauge",
+        "How late a 100 ms timer ran over the last minute, by quantile (0.99 and max).",
+        [['quantile="0.99"', round(s.loopLag.samples.quantile(0.99))], [
+          'quantile="max"',
+          round(s.loopLag.samples.max()),
+        ]],
+      ),
+      metric("process_resident_memory_bytes", "gauge", "Resident memory of this process.", [[
+        "",
+        Deno.memoryUsage().rss,
+      ]]),
       metric(
         "claworc_ssh_events_total",
         "counter",

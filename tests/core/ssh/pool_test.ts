@@ -264,3 +264,47 @@ Deno.test("stopping or deleting an instance aborts its reconnect loop", async ()
     await f.close();
   }
 });
+
+Deno.test("the health scheduler spreads command probes over the period: each connection once, not one burst", async () => {
+  const echo = echoServer();
+  const targets: TunnelTarget[] = [{ name: "echo", host: "127.0.0.1", port: echo.port }];
+  const f = await poolFixture({
+    count: 6,
+    targets,
+    ssh: { probeIntervalMs: 1_200, tunnelProbeIntervalMs: 60_000 },
+  });
+  const sshd = await startSshd({ authorizedKeys: [authorizedLine(f.keys.publicKey, targets)] });
+  try {
+    for (let id = 1; id <= 6; id++) {
+      f.endpoints.set(id, { host: sshd.host, port: sshd.port, username: sshd.user });
+      await f.pool.connect(id);
+    }
+    const firstProbe = new Map<number, number>();
+    const started = performance.now();
+    f.pool.startHealth();
+    // 1.2 s period, 12 ticks of 100 ms: instance i is probed in tick i, so one period shows six probes
+    // spread over about half a second, each connection exactly once.
+    while (performance.now() - started < 1_300) {
+      for (let id = 1; id <= 6; id++) {
+        if (!firstProbe.has(id) && f.pool.status(id).metrics!.successful_checks > 0) {
+          firstProbe.set(id, performance.now() - started);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(firstProbe.size, 6, "every connection was probed in the first period");
+    const times = [...firstProbe.values()];
+    const spread = Math.max(...times) - Math.min(...times);
+    assert.ok(spread >= 300, `probes spread over ${Math.round(spread)} ms, not one burst`);
+    for (let id = 1; id <= 6; id++) {
+      assert.equal(f.pool.status(id).metrics!.successful_checks, 1, `instance ${id} probed once in 1.3 s`);
+    }
+    assert.equal(f.pool.overdueProbes(), 0);
+    assert.equal(f.pool.probeLatencies.count, 6);
+    assert.ok(f.pool.probeLatencies.quantile(0.99) > 0);
+  } finally {
+    await f.close();
+    await sshd.close();
+    echo.close();
+  }
+});
