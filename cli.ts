@@ -8,7 +8,6 @@ import { VERSION } from "./core/version.ts";
 import { newPassword, role as roleSchema, username as usernameSchema } from "./routes/api/schemas.ts";
 import { coreRoutes, errorPage } from "./routes/mod.ts";
 import { builtinPlugins } from "./plugins/mod.ts";
-import { kubernetesCommand } from "./core/kube_manifests/command.ts";
 
 const HELP = `Claworc ${VERSION}: a control plane for OpenClaw agent instances.
 
@@ -63,7 +62,10 @@ class CliError extends Error {}
 /** Runs the command line; returns the exit code. */
 export async function runCli(args: string[]): Promise<number> {
   // Its own options and no configuration: the manifests depend only on the command line.
-  if (args[0] === "kubernetes") return kubernetesCommand(args.slice(1));
+  // Loaded only for this command: the manifest schemas are large and `serve` never needs them.
+  if (args[0] === "kubernetes") {
+    return (await import("./core/kube_manifests/command.ts")).kubernetesCommand(args.slice(1));
+  }
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,

@@ -2,7 +2,7 @@ import type { Duplex } from "node:stream";
 import { AppError } from "../errors.ts";
 import type { SshEndpoint } from "../plugins/runtime_backend.ts";
 import { blobToLine } from "./public_key.ts";
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "./ssh2.ts";
+import { type Client, type ClientChannel, type ConnectConfig, loadSsh2, type SFTPWrapper } from "./ssh2.ts";
 
 /**
  * Cipher preference by measurement (environment.md): under Deno, chacha20-poly1305 moves 200–330 MB/s,
@@ -84,8 +84,9 @@ export class SshConnection {
   }
 
   /** Connects and authenticates; rejects with HostKeyMismatchError or the transport's error. */
-  static connect(opts: ConnectOptions): Promise<SshConnection> {
-    return new Promise((resolve, reject) => {
+  static async connect(opts: ConnectOptions): Promise<SshConnection> {
+    const { Client } = await loadSsh2();
+    return await new Promise((resolve, reject) => {
       const client = new Client();
       let refusal: Error | undefined;
       // ssh2 keeps its TCP socket private; we need it for TCP_NODELAY and the local address.

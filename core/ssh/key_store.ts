@@ -1,5 +1,7 @@
 import { join } from "node:path";
-import { utils } from "./ssh2.ts";
+import { generateKeyPair, type KeyPair } from "./openssh_key.ts";
+
+export { generateKeyPair, type KeyPair };
 import { fingerprint } from "./public_key.ts";
 
 export const PRIVATE_KEY_FILE = "ssh_key";
@@ -7,32 +9,6 @@ export const PUBLIC_KEY_FILE = "ssh_key.pub";
 /** The pair a rotation replaced, kept (and still offered) until every instance has the new one. */
 export const PREVIOUS_PRIVATE_KEY_FILE = "ssh_key.old";
 export const PREVIOUS_PUBLIC_KEY_FILE = "ssh_key.old.pub";
-
-/** A key pair in OpenSSH format. */
-export interface KeyPair {
-  privateKey: string;
-  publicKey: string;
-}
-
-/**
- * A new ED25519 pair (OpenSSH format; ssh2 rejects node:crypto's PKCS8 PEM). About 1 in 500 pairs that
- * ssh2 makes under Deno come out malformed (a key starting with a zero byte loses it: 31 bytes), which
- * neither ssh2 nor OpenSSH can load, so every pair is checked and a bad one replaced.
- */
-export function generateKeyPair(comment = "claworc"): KeyPair {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const kp = utils.generateKeyPairSync("ed25519", { comment });
-    const priv = utils.parseKey(kp.private);
-    const pub = utils.parseKey(kp.public);
-    if (priv instanceof Error || pub instanceof Error) continue;
-    if (Buffer.from(kp.public.split(" ")[1], "base64").length !== ED25519_BLOB_LENGTH) continue;
-    return { privateKey: kp.private, publicKey: kp.public.trim() };
-  }
-  throw new Error("Could not generate a valid ED25519 key pair.");
-}
-
-/** uint32 length + "ssh-ed25519" + uint32 length + 32-byte key. */
-const ED25519_BLOB_LENGTH = 4 + 11 + 4 + 32;
 
 async function readPair(dataPath: string, privFile: string, pubFile: string): Promise<KeyPair | null> {
   try {

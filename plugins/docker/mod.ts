@@ -1,5 +1,6 @@
 import { definePlugin } from "../../core/mod.ts";
-import { DockerBackend, type DockerBackendOptions, dockerDefaults } from "./backend.ts";
+import type { DockerBackend } from "./backend.ts";
+import { type DockerBackendOptions, dockerDefaults } from "./options.ts";
 
 /** Where engines usually listen, tried in order when `CLAWORC_DOCKER_SOCKET` is `auto`. */
 export const SOCKET_CANDIDATES = ["/var/run/docker.sock", "/run/podman/podman.sock"];
@@ -25,15 +26,23 @@ export function dockerPlugin(options: Partial<DockerBackendOptions> = {}) {
     async setup(ctx) {
       const wanted = options.socketPath ?? ctx.config.dockerSocket;
       if (!wanted || (!options.socketPath && ctx.config.runtime === "kubernetes")) return;
-      const make = (socketPath: string) =>
-        new DockerBackend({ ...dockerDefaults, subnetPool: ctx.config.dockerSubnetPool, ...options, socketPath });
+      // The engine client (dockerode and its HTTP stack) is loaded only once a socket is there.
+      const make = async (socketPath: string) => {
+        const { DockerBackend } = await import("./backend.ts");
+        return new DockerBackend({
+          ...dockerDefaults,
+          subnetPool: ctx.config.dockerSubnetPool,
+          ...options,
+          socketPath,
+        });
+      };
       let backend: DockerBackend | undefined;
       if (wanted !== "auto") {
-        if (await exists(wanted)) backend = make(wanted);
+        if (await exists(wanted)) backend = await make(wanted);
       } else {
         for (const candidate of [dockerHostSocket(), ...SOCKET_CANDIDATES]) {
           if (!candidate || !await exists(candidate)) continue;
-          const found = make(candidate);
+          const found = await make(candidate);
           if (await found.available()) {
             backend = found;
             break;

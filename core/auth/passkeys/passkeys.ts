@@ -1,14 +1,10 @@
 import { createHmac } from "node:crypto";
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import type { Clock } from "../../clock.ts";
 import { AppError } from "../../errors.ts";
@@ -18,6 +14,9 @@ import { MAX_PASSKEYS_PER_USER, type PasskeyStore, type PasskeySummary } from ".
 import type { RelyingParty } from "./relying_party.ts";
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
+
+/** The WebAuthn library (with its ASN.1 and CBOR stack), loaded at the first ceremony, not at start. */
+const webauthn = () => import("@simplewebauthn/server");
 
 /** Options for the browser plus the id of the challenge inside them (sent back with the answer). */
 export interface Ceremony<O> {
@@ -52,7 +51,7 @@ export class Passkeys {
         `An account can hold at most ${MAX_PASSKEYS_PER_USER} passkeys; delete one first.`,
       );
     }
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: rp.name,
       rpID: rp.id,
       userName: user.username,
@@ -77,7 +76,7 @@ export class Passkeys {
     const taken = this.challenges.take(challengeId, "register", user.id);
     let info;
     try {
-      const result = await verifyRegistrationResponse({
+      const result = await (await webauthn()).verifyRegistrationResponse({
         response,
         expectedChallenge: taken.challenge,
         expectedOrigin: rp.origins,
@@ -116,7 +115,7 @@ export class Passkeys {
       const own = user ? this.#descriptors(user.id) : [];
       allow = own.length ? own : [{ id: this.#decoyId(username) }];
     }
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: rp.id,
       allowCredentials: allow,
       userVerification: "preferred",
@@ -143,7 +142,7 @@ export class Passkeys {
     }
     let info;
     try {
-      const result = await verifyAuthenticationResponse({
+      const result = await (await webauthn()).verifyAuthenticationResponse({
         response,
         expectedChallenge: taken.challenge,
         expectedOrigin: rp.origins,

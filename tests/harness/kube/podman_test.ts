@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 // @ts-types="npm:@types/dockerode@4.0.2"
 import Docker from "dockerode";
 import { generateKeyPair } from "../../../core/ssh/key_store.ts";
-import { Client } from "../../../core/ssh/ssh2.ts";
+import { loadSsh2 } from "../../../core/ssh/ssh2.ts";
 import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
 import { startPodman } from "../podman.ts";
 import { startKubeDouble } from "./double.ts";
@@ -33,8 +33,9 @@ async function sshBanner(ip: string, timeoutMs: number): Promise<string> {
 }
 
 /** Logs in as agent with `key` (checking the host key) and runs `command`. */
-function sshRun(ip: string, key: string, hostKey: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+async function sshRun(ip: string, key: string, hostKey: string, command: string): Promise<string> {
+  const { Client } = await loadSsh2();
+  return await new Promise((resolve, reject) => {
     const client = new Client();
     const expected = hostKey.split(" ")[1];
     client.on("ready", () => {
