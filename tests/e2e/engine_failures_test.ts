@@ -93,8 +93,9 @@ async function serveProcess(dataPath: string, socketPath: string) {
       CLAWORC_AGENT_IMAGE: AGENT_IMAGE,
       CLAWORC_LOG_LEVEL: "warn",
     },
+    // Warnings and a crash's last words show in the test's output.
     stdout: "null",
-    stderr: "null",
+    stderr: "inherit",
   }).spawn();
   const base = `http://127.0.0.1:${port}`;
   await waitFor200(`${base}/health`, started);
