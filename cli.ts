@@ -8,6 +8,7 @@ import { VERSION } from "./core/version.ts";
 import { newPassword, role as roleSchema, username as usernameSchema } from "./routes/api/schemas.ts";
 import { coreRoutes, errorPage } from "./routes/mod.ts";
 import { builtinPlugins } from "./plugins/mod.ts";
+import { BackupError, createBackup, restoreBackup } from "./core/ops/backup.ts";
 
 const HELP = `Claworc ${VERSION}: a control plane for OpenClaw agent instances.
 
@@ -23,6 +24,10 @@ Usage: claworc [command]
                                           set the password, end their sessions and allow one
                                           password sign-in within an hour whatever the policy.
   admin list                              List users.
+  backup --output FILE                    Write the database (an online, consistent copy) and the SSH
+                                          keys to FILE. The master key is NOT included: keep it apart.
+  restore --input FILE [--force]          Check a backup (integrity, schema, master key) and restore it
+                                          into the data folder; stop the control plane first.
   kubernetes manifests [--namespace N] [--image IMG] [--public-url URL] [--ingress-host HOST] ...
                                           Print the manifests that deploy Claworc into a Kubernetes
                                           namespace (claworc kubernetes --help lists every option).
@@ -73,6 +78,9 @@ export async function runCli(args: string[]): Promise<number> {
       username: { type: "string" },
       password: { type: "string" },
       role: { type: "string" },
+      output: { type: "string" },
+      input: { type: "string" },
+      force: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -96,6 +104,25 @@ export async function runCli(args: string[]): Promise<number> {
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
       return await new Promise<number>(() => {});
+    }
+    if (command === "backup") {
+      if (!values.output) throw new CliError("backup needs --output FILE.");
+      const m = await createBackup(config.dataPath, values.output);
+      console.log(
+        `Backed up ${m.files.join(", ")} (schema ${m.schema_version}) to ${values.output}.\n` +
+          "The master key is not in it: keep master.key (or CLAWORC_SECRET_KEY) safe separately; " +
+          "without it the stored secrets cannot be read.",
+      );
+      return 0;
+    }
+    if (command === "restore") {
+      if (!values.input) throw new CliError("restore needs --input FILE.");
+      const m = await restoreBackup(config.dataPath, values.input, {
+        force: values.force,
+        secretKey: config.secretKey,
+      });
+      console.log(`Restored ${m.files.join(", ")} from ${m.created_at} (Claworc ${m.claworc_version}).`);
+      return 0;
     }
     if (command !== "admin" || !["create", "reset-password", "recover", "list"].includes(sub ?? "")) {
       console.error(`Unknown command "${positionals.join(" ")}".\n\n${HELP}`);
@@ -162,7 +189,7 @@ export async function runCli(args: string[]): Promise<number> {
       s.db.close();
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof CliError || e instanceof AppError) {
+    if (e instanceof ConfigError || e instanceof CliError || e instanceof AppError || e instanceof BackupError) {
       console.error(`claworc: ${e.message}`);
       return 2;
     }

@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { backup, DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
 
 export type SqlValue = SQLInputValue;
@@ -11,7 +11,7 @@ export class Database {
   /** Prepared statements by SQL text (preparing costs as much as running a small query). */
   #statements = new Map<string, StatementSync>();
 
-  constructor(path: string) {
+  constructor(readonly path: string) {
     this.raw = new DatabaseSync(path);
     this.raw.exec("PRAGMA journal_mode = WAL");
     this.raw.exec("PRAGMA busy_timeout = 5000");
@@ -71,7 +71,19 @@ export class Database {
     return Number(this.get<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_migrations")?.v ?? 0);
   }
 
-  /** Applies pending migrations in order, each in its own transaction. Refuses a database from a newer release. */
+  /**
+   * A consistent copy of the whole database in a new file, safe while others use it (SQLite's online
+   * backup; `VACUUM INTO` needs ATTACH, which Deno turns off without full permissions).
+   */
+  async copyTo(path: string): Promise<void> {
+    await backup(this.raw, path);
+  }
+
+  /**
+   * Applies pending migrations in order, each in its own transaction. Refuses a database from a newer
+   * release. Before changing a database that holds data, a copy is kept beside it
+   * (`<file>.pre-v<next>-<time>.bak`), so an upgrade can always be undone by hand.
+   */
   migrate(migrations: readonly Migration[] = MIGRATIONS, upTo = Infinity): number[] {
     const current = this.schemaVersion();
     const latest = migrations.at(-1)?.version ?? 0;
@@ -80,9 +92,15 @@ export class Database {
         `Database schema version ${current} is newer than this release supports (${latest}); upgrade Claworc.`,
       );
     }
+    const pending = migrations.filter((m) => m.version > current && m.version <= upTo);
+    if (current > 0 && pending.length && this.path !== ":memory:") {
+      // At start-up nothing else writes: fold the WAL into the file, then copy the file.
+      this.raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      const stamp = new Date().toISOString().replace(/[-:]/g, "").slice(0, 15);
+      Deno.copyFileSync(this.path, `${this.path}.pre-v${pending[0].version}-${stamp}.bak`);
+    }
     const applied: number[] = [];
-    for (const m of migrations) {
-      if (m.version <= current || m.version > upTo) continue;
+    for (const m of pending) {
       this.transaction(() => {
         this.raw.exec(m.sql);
         this.run(

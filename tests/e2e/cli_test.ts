@@ -109,3 +109,28 @@ Deno.test("an operator recovers an account that lost its passkeys: one password 
     await Deno.remove(abs, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("backup and restore from the command line, with the master key kept apart", async () => {
+  const from = `./data/cli-${crypto.randomUUID().slice(0, 8)}`;
+  const to = `./data/cli-${crypto.randomUUID().slice(0, 8)}`;
+  const file = `${ROOT}/data/backup-${crypto.randomUUID().slice(0, 8)}.tar`;
+  try {
+    assert.equal((await cli(from, ["admin", "create", "--username", "ops", "--password", "ops-password-77"])).code, 0);
+    const backup = await cli(from, ["backup", "--output", file]);
+    assert.equal(backup.code, 0, backup.err);
+    assert.match(backup.out, /Backed up claworc\.db, ssh_key, ssh_key\.pub .*master key is not in it/s);
+    assert.equal((await cli(from, ["backup"])).code, 2, "--output is required");
+
+    const noKey = await cli(to, ["restore", "--input", file]);
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.err, /master key is missing/);
+    await Deno.copyFile(`${ROOT}/${from}/master.key`, `${ROOT}/${to}/master.key`);
+    const restored = await cli(to, ["restore", "--input", file]);
+    assert.equal(restored.code, 0, restored.err);
+    assert.match((await cli(to, ["admin", "list"])).out, /1\s+ops\s+admin/);
+  } finally {
+    for (const p of [`${ROOT}/${from}`, `${ROOT}/${to}`, file]) {
+      await Deno.remove(p, { recursive: true }).catch(() => {});
+    }
+  }
+});

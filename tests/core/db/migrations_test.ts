@@ -17,6 +17,14 @@ Deno.test("a database created by the first migration upgrades to the latest with
     const db = new Database(path);
     const applied = db.migrate();
     assert.deepEqual(applied, MIGRATIONS.slice(1).map((m) => m.version));
+    // The database as it was is kept beside it, readable at its old version.
+    const backups = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".bak"));
+    assert.equal(backups.length, 1);
+    assert.match(backups[0], /^claworc\.db\.pre-v2-\d{8}T\d{6}\.bak$/);
+    const kept = new Database(`${dir}/${backups[0]}`);
+    assert.equal(kept.schemaVersion(), 1);
+    assert.equal(kept.get<{ username: string }>("SELECT username FROM users")?.username, "ann");
+    kept.close();
     assert.equal(db.schemaVersion(), MIGRATIONS.at(-1)!.version);
     assert.equal(db.get<{ username: string }>("SELECT username FROM users")?.username, "ann");
     assert.equal(
@@ -27,6 +35,7 @@ Deno.test("a database created by the first migration upgrades to the latest with
     db.run("INSERT INTO user_instances (user_id, instance_id) VALUES (1, 1)");
     db.run("INSERT INTO audit_logs (at, actor, action, outcome) VALUES ('x', 'ann', 'a', 'success')");
     assert.deepEqual(db.migrate(), [], "applying again is a no-op");
+    assert.equal([...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".bak")).length, 1, "and copies nothing");
     assert.equal(db.get<{ journal_mode: string }>("PRAGMA journal_mode")?.journal_mode, "wal");
     db.close();
   } finally {
