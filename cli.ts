@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from "./core/config.ts";
-import { openServices } from "./core/boot.ts";
+import { type Config, CONFIG_VARIABLES, ConfigError, loadConfig } from "./core/config.ts";
+import { DATABASE_FILE, openServices } from "./core/boot.ts";
 import { startServer } from "./core/server.ts";
 import { AppError } from "./core/errors.ts";
 import { createLogger } from "./core/log.ts";
@@ -9,6 +9,10 @@ import { newPassword, role as roleSchema, username as usernameSchema } from "./r
 import { coreRoutes, errorPage } from "./routes/mod.ts";
 import { builtinPlugins } from "./plugins/mod.ts";
 import { BackupError, createBackup, restoreBackup } from "./core/ops/backup.ts";
+import { type Check, diagnose } from "./core/ops/doctor.ts";
+import { createApp } from "./core/app.ts";
+import { Database } from "./core/db/database.ts";
+import { MIGRATIONS } from "./core/db/migrations.ts";
 
 const HELP = `Claworc ${VERSION}: a control plane for OpenClaw agent instances.
 
@@ -24,6 +28,8 @@ Usage: claworc [command]
                                           set the password, end their sessions and allow one
                                           password sign-in within an hour whatever the policy.
   admin list                              List users.
+  doctor                                  Check the data folder, database, master key, SSH key, clock,
+                                          container engine, agent image and public URL; print fixes.
   backup --output FILE                    Write the database (an online, consistent copy) and the SSH
                                           keys to FILE. The master key is NOT included: keep it apart.
   restore --input FILE [--force]          Check a backup (integrity, schema, master key) and restore it
@@ -105,6 +111,7 @@ export async function runCli(args: string[]): Promise<number> {
       Deno.addSignalListener("SIGTERM", stop);
       return await new Promise<number>(() => {});
     }
+    if (command === "doctor") return await doctor(config);
     if (command === "backup") {
       if (!values.output) throw new CliError("backup needs --output FILE.");
       const m = await createBackup(config.dataPath, values.output);
@@ -204,4 +211,38 @@ export async function runCli(args: string[]): Promise<number> {
     console.error(`claworc: ${(e as Error).message}`);
     return 1;
   }
+}
+
+/**
+ * `claworc doctor`: prints every check with what to fix; exit code 1 when something will not work.
+ * The plugins are set up (to find the engine) only over a database that is already current, so the
+ * doctor never creates or migrates anything.
+ */
+async function doctor(config: Config): Promise<number> {
+  let backend;
+  const dbPath = `${config.dataPath}/${DATABASE_FILE}`;
+  if (await Deno.stat(dbPath).then(() => true, () => false)) {
+    const db = new Database(dbPath);
+    const current = db.schemaVersion() === MIGRATIONS.at(-1)!.version;
+    db.close();
+    if (current) {
+      try {
+        const s = await openServices(config, { log: createLogger("error") });
+        const built = await createApp(s, { routes: coreRoutes, plugins: builtinPlugins(), errorPage });
+        backend = s.runtime.backend ?? null;
+        await built.host.close();
+        s.db.close();
+      } catch {
+        backend = undefined; // the database or master key checks below say why
+      }
+    }
+  }
+  const checks = await diagnose(config, backend);
+  const mark: Record<Check["status"], string> = { ok: "ok  ", warn: "WARN", fail: "FAIL" };
+  for (const c of checks) {
+    console.log(`${mark[c.status]} ${c.name}: ${c.detail}${c.fix ? `\n       fix: ${c.fix}` : ""}`);
+  }
+  const failed = checks.filter((c) => c.status === "fail").length;
+  console.log(failed ? `${failed} problem(s) to fix.` : "Nothing blocks Claworc from running.");
+  return failed ? 1 : 0;
 }

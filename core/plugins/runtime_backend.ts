@@ -63,6 +63,8 @@ export interface RuntimeBackend {
   readonly location?: string;
   /** True when the engine answers. */
   available(): Promise<boolean>;
+  /** Whether the engine has this image locally (engines that pull on demand, like Kubernetes, leave it out). */
+  hasImage?(ref: string): Promise<boolean>;
   /** Creates the instance's volumes; with `cloneFrom`, copies that instance's volumes into them. */
   createVolumes(spec: InstanceSpec, cloneFrom?: string): Promise<void>;
   /** Creates the container/workload over existing volumes and copies `spec.files` in. Not started. */

@@ -53,6 +53,16 @@ export class DockerBackend implements RuntimeBackend {
     }
   }
 
+  async hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return false;
+      throw translateEngineError(e, this.options.socketPath);
+    }
+  }
+
   /** The instance's own network: instances cannot reach one another, the host reaches them all. */
   networkOf(name: string): string {
     return `${this.options.network}-${name}`;

@@ -39,6 +39,11 @@ Deno.test("operators create admins, list users and reset passwords from the comm
     assert.equal(reset.code, 0, reset.err);
     const list = await cli(dataPath, ["admin", "list"]);
     assert.match(list.out, /1\s+ops\s+admin/);
+    const doctor = await cli(dataPath, ["doctor"]);
+    assert.ok(doctor.code === 0 || doctor.code === 1, doctor.err);
+    assert.match(doctor.out, /^ok {3}database: intact; schema \d+$/m);
+    assert.match(doctor.out, /^ok {3}master key: master\.key opens the stored secrets/m);
+    assert.match(doctor.out, /^(ok {3}|FAIL) runtime backend: /m);
     const unknown = await cli(dataPath, ["admin", "frobnicate"]);
     assert.equal(unknown.code, 2);
 
