@@ -28,6 +28,9 @@ Usage: claworc [command]
                                           set the password, end their sessions and allow one
                                           password sign-in within an hour whatever the policy.
   admin list                              List users.
+  keys show                               Print the SSH public key and its fingerprint.
+  keys rotate                             Rotate the SSH key on every running instance (with Claworc
+                                          stopped; while it runs use Settings -> SSH key instead).
   doctor                                  Check the data folder, database, master key, SSH key, clock,
                                           container engine, agent image and public URL; print fixes.
   backup --output FILE                    Write the database (an online, consistent copy) and the SSH
@@ -112,6 +115,7 @@ export async function runCli(args: string[]): Promise<number> {
       return await new Promise<number>(() => {});
     }
     if (command === "doctor") return await doctor(config);
+    if (command === "keys" && (sub === "show" || sub === "rotate")) return await keys(config, sub);
     if (command === "backup") {
       if (!values.output) throw new CliError("backup needs --output FILE.");
       const m = await createBackup(config.dataPath, values.output);
@@ -245,4 +249,49 @@ async function doctor(config: Config): Promise<number> {
   const failed = checks.filter((c) => c.status === "fail").length;
   console.log(failed ? `${failed} problem(s) to fix.` : "Nothing blocks Claworc from running.");
   return failed ? 1 : 0;
+}
+
+/** `claworc keys show|rotate`. Rotation connects to every running instance first and refuses if one is unreachable. */
+async function keys(config: Config, sub: "show" | "rotate"): Promise<number> {
+  if (sub === "rotate") {
+    const running = await fetch(`http://${config.host}:${config.port}/health`).then((r) => (r.body?.cancel(), true))
+      .catch(() => false);
+    if (running) {
+      throw new CliError(
+        `Claworc is running at ${config.host}:${config.port}: rotate from Settings -> SSH key ` +
+          "(POST /api/v1/settings/rotate-ssh-key) so its connections switch keys too.",
+      );
+    }
+  }
+  const s = await openServices(config, { log: createLogger("error") });
+  const built = await createApp(s, { routes: coreRoutes, plugins: builtinPlugins(), errorPage });
+  try {
+    if (sub === "show") {
+      console.log(`${s.sshKeys.fingerprint()}\n${s.sshKeys.publicKey}`);
+      return 0;
+    }
+    const ids = s.instances.idsWithStatus("running");
+    const unreachable: string[] = [];
+    for (const id of ids) {
+      await s.ssh.connect(id).catch((e) => unreachable.push(`${s.instances.get(id).name} (${(e as Error).message})`));
+    }
+    if (unreachable.length) {
+      throw new CliError(
+        `Cannot reach ${unreachable.join(", ")}; rotating now would lock them out. Start them (or the engine) first.`,
+      );
+    }
+    const report = await s.keyRotation.rotate({ id: null, name: "cli" });
+    for (const i of report.instance_statuses) {
+      console.log(`${i.success ? "ok  " : "FAIL"} ${i.name}${i.error ? `: ${i.error}` : ""}`);
+    }
+    console.log(`${report.old_fingerprint} -> ${report.new_fingerprint} on ${ids.length} running instance(s).`);
+    if (!report.full_success) {
+      console.log("Not every instance took the new key; the old key stays valid until they do. Run again.");
+    }
+    return report.full_success ? 0 : 1;
+  } finally {
+    s.ssh.close();
+    await built.host.close();
+    s.db.close();
+  }
 }

@@ -7,11 +7,16 @@ import { verifyPassword } from "../../core/auth/passwords.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-async function cli(dataPath: string, args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  dataPath: string,
+  args: string[],
+  stdin = "",
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["task", "-q", "cli", ...args],
     cwd: ROOT,
-    env: { CLAWORC_DATA_PATH: dataPath },
+    env: { CLAWORC_DATA_PATH: dataPath, ...env },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -137,5 +142,40 @@ Deno.test("backup and restore from the command line, with the master key kept ap
     for (const p of [`${ROOT}/${from}`, `${ROOT}/${to}`, file]) {
       await Deno.remove(p, { recursive: true }).catch(() => {});
     }
+  }
+});
+
+Deno.test("keys show prints the SSH identity; keys rotate replaces it (refused while Claworc runs)", async () => {
+  const dataPath = `./data/cli-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    assert.equal(
+      (await cli(dataPath, ["admin", "create", "--username", "ops", "--password", "ops-password-77"])).code,
+      0,
+    );
+    const shown = await cli(dataPath, ["keys", "show"]);
+    assert.equal(shown.code, 0, shown.err);
+    const [fp, pub] = shown.out.trim().split("\n");
+    assert.match(fp, /^SHA256:[A-Za-z0-9+/]{43}$/);
+    assert.equal(pub, (await Deno.readTextFile(`${ROOT}/${dataPath}/ssh_key.pub`)).trim());
+    const rotated = await cli(dataPath, ["keys", "rotate"]);
+    assert.equal(rotated.code, 0, rotated.err);
+    assert.match(
+      rotated.out,
+      new RegExp(`^${fp.replace(/[+/]/g, "\\$&")} -> SHA256:\\S+ on 0 running instance\\(s\\)\\.$`, "m"),
+    );
+    const after = (await cli(dataPath, ["keys", "show"])).out.split("\n")[0];
+    assert.notEqual(after, fp);
+
+    // With a control plane answering on the configured address, the offline rotation is refused.
+    const listener = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => new Response("ok"));
+    try {
+      const refused = await cli(dataPath, ["keys", "rotate"], "", { CLAWORC_PORT: String(listener.addr.port) });
+      assert.equal(refused.code, 2);
+      assert.match(refused.err, /Claworc is running .* rotate from Settings/);
+    } finally {
+      await listener.shutdown();
+    }
+  } finally {
+    await Deno.remove(`${ROOT}/${dataPath}`, { recursive: true }).catch(() => {});
   }
 });
