@@ -5,16 +5,10 @@ import {
   WebAuthnError,
 } from "@simplewebauthn/browser";
 import { api } from "./_api.ts";
+import type { PasskeySummary } from "../core/auth/passkeys/passkey_store.ts";
 
 /** A passkey as the API lists it. */
-export interface Passkey {
-  id: string;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-  device_type: string;
-  backed_up: boolean;
-}
+export type Passkey = PasskeySummary;
 
 /** Whether this browser can use passkeys at all (false during server rendering). */
 export const passkeysSupported = () => typeof window !== "undefined" && browserSupportsWebAuthn();
