@@ -1,8 +1,9 @@
 /**
  * `deno task bench`: the project's performance record, printed as one table. Later issues add rows
  * (tunnel throughput vs OpenSSH, exec vs ControlMaster, ...) with a peer measured in the same run.
- * BENCH_ONLY=<group> runs one group (ssh, plugins, desktop, chat, instances); BENCH_SKIP_INSTANCES=1 leaves out the
- * instance rows (the slowest).
+ * BENCH_ONLY=<group> runs one group (ssh, plugins, desktop, chat, instances, scale); BENCH_SKIP_INSTANCES=1 leaves out
+ * the instance rows. The `scale` group (100, 500 and 1,000 instances; about 9 minutes) runs only when asked for:
+ * `BENCH_ONLY=scale deno task bench`, or `deno task bench --scale` for the full run plus it (scripts/bench_scale.ts).
  */
 import { fileURLToPath } from "node:url";
 import { freePort, waitFor200 } from "./_server_probe.ts";
@@ -11,11 +12,13 @@ import { instanceBench } from "./bench_instances.ts";
 import { pluginBench } from "./bench_plugins.ts";
 import { desktopBench } from "./bench_desktop.ts";
 import { chatBench } from "./bench_chat.ts";
+import { scaleBench } from "./bench_scale.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
 const ONLY = Deno.env.get("BENCH_ONLY");
 const SKIP_INSTANCES = Deno.env.get("BENCH_SKIP_INSTANCES") === "1";
+const WITH_SCALE = Deno.args.includes("--scale");
 
 /** Process start → first 200 on /health, with the binary's permission flags (islands prebuilt). */
 async function coldStart(): Promise<number> {
@@ -63,11 +66,12 @@ const GROUPS: Record<string, () => Promise<Row[]>> = {
   desktop: desktopBench,
   chat: chatBench,
   instances: instanceBench,
+  scale: scaleBench,
 };
 if (ONLY && !(ONLY in GROUPS)) throw new Error(`BENCH_ONLY must be one of ${Object.keys(GROUPS).join(", ")}.`);
 const rows: Row[] = [];
 for (const [name, run] of Object.entries(GROUPS)) {
-  if (ONLY ? name !== ONLY : name === "instances" && SKIP_INSTANCES) continue;
+  if (ONLY ? name !== ONLY : (name === "instances" && SKIP_INSTANCES) || (name === "scale" && !WITH_SCALE)) continue;
   rows.push(...await run());
 }
 const header = ["Metric", "Claworc", "Peer", "Ratio", "Goal"];
