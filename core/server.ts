@@ -2,6 +2,7 @@ import type { Config } from "./config.ts";
 import { type AppParts, type ClaworcApp, createApp } from "./app.ts";
 import type { Logger } from "./log.ts";
 import { openServices } from "./boot.ts";
+import type { SshOptions } from "./ssh/options.ts";
 
 /** A running control plane. */
 export interface RunningServer extends ClaworcApp {
@@ -11,12 +12,15 @@ export interface RunningServer extends ClaworcApp {
 }
 
 const HOUR = 3_600_000;
+/** How long a stop waits for in-flight requests before closing anyway. */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /** Opens storage, assembles the app, listens, then runs plugins' `ready`. Nothing is left half-started on failure. */
 export async function startServer(
   config: Config,
   parts: AppParts,
-  options: { log?: Logger } = {},
+  /** A logger, and SSH timings (tests and the scale bench shorten the health periods). */
+  options: { log?: Logger; ssh?: Partial<SshOptions> } = {},
 ): Promise<RunningServer> {
   const services = await openServices(config, options);
   const { log, db, sessions } = services;
@@ -77,7 +81,11 @@ export async function startServer(
       services.loopLag.stop();
       await attached;
       services.lifecycle.detach();
-      await server.shutdown();
+      // Event streams end themselves on this; anything else still open gets a few seconds to finish.
+      services.shutdown.abort();
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([server.shutdown(), new Promise((r) => grace = setTimeout(r, SHUTDOWN_GRACE_MS))]);
+      clearTimeout(grace);
       services.ssh.close();
       await host.close();
       db.close();

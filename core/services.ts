@@ -65,6 +65,8 @@ export interface CoreServices {
   sshEventCounts: Map<string, number>;
   /** Event-loop lag over the last minute (started with the server, for GET /metrics). */
   loopLag: EventLoopLag;
+  /** Aborted when the server begins to stop: long-lived streams end themselves so shutdown does not wait on them. */
+  shutdown: AbortController;
   /** OpenClaw's configuration inside instances: read, validate, apply with rollback. */
   agentConfig: AgentConfig;
   /** The model choice and provider keys (global and per instance). */
@@ -169,6 +171,7 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     requestCounts: new Map(),
     sshEventCounts,
     loopLag: new EventLoopLag(),
+    shutdown: new AbortController(),
     lifecycle,
   };
 }

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { SshEndpoint } from "../plugins/runtime_backend.ts";
-import type { SshEvents } from "./events.ts";
+import type { LinkState, SshEvents } from "./events.ts";
 import {
   type ChannelKind,
   type ExecOptions,
@@ -14,7 +14,7 @@ import {
 } from "./connection.ts";
 import type { HostKeyPins } from "./host_keys.ts";
 import type { SshKeyStore } from "./key_store.ts";
-import { Link } from "./link.ts";
+import { Link, type TunnelHealth } from "./link.ts";
 import type { SshOptions } from "./options.ts";
 import { fingerprint } from "./public_key.ts";
 import { type ConnectRateLimiter, rateLimitedError } from "./rate_limiter.ts";
@@ -23,6 +23,7 @@ import type { ClientChannel, SFTPWrapper } from "./ssh2.ts";
 import { TUNNEL_TARGETS, type TunnelTarget } from "./tunnel_targets.ts";
 import { probeTunnel } from "./tunnel_probe.ts";
 import { SampleWindow } from "../metrics_window.ts";
+import { Semaphore } from "../semaphore.ts";
 
 /** What the pool needs from the rest of the control plane. */
 export interface PoolDeps {
@@ -44,6 +45,7 @@ export interface PoolDeps {
 const SYSTEM = { id: null, name: "system" };
 /** Health ticks per period (each probes one slice of the connections), and the shortest tick. */
 const PROBE_SLICES = 30;
+const MAX_CONCURRENT_HANDSHAKES = 16;
 const MIN_TICK_MS = 100;
 
 /**
@@ -55,6 +57,11 @@ const MIN_TICK_MS = 100;
 export class SshPool {
   readonly targets: readonly TunnelTarget[];
   #links = new Map<number, Link>();
+  /**
+   * Handshakes in flight at once: a start with a thousand running instances would otherwise do every
+   * key exchange in the same moment and stall the event loop (and /health) for seconds.
+   */
+  #handshakes = new Semaphore(MAX_CONCURRENT_HANDSHAKES);
   #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
 
@@ -251,6 +258,15 @@ export class SshPool {
     return { status: "error", latency_ms: Math.round(performance.now() - started), error };
   }
 
+  /** State and tunnel health only (no database read), for summaries over every instance such as /metrics. */
+  health(instanceId: number): { state: LinkState; tunnels: TunnelHealth[] } {
+    const link = this.#links.get(instanceId);
+    return {
+      state: link?.state ?? "disconnected",
+      tunnels: this.targets.map((t) => link?.tunnels.get(t.name) ?? Link.emptyTunnel(t)),
+    };
+  }
+
   /** State, metrics, tunnels and the last ten transitions of one instance. */
   status(instanceId: number) {
     const link = this.#links.get(instanceId);
@@ -367,7 +383,7 @@ export class SshPool {
     }
     if (link.state === "disconnected") this.#transition(link, "connecting", "connect requested");
     try {
-      const conn = await this.#open(link);
+      const conn = await this.#handshakes.run(() => this.#open(link));
       limiter.succeeded(id);
       return this.#connected(link, conn);
     } catch (e) {

@@ -23,7 +23,7 @@ export interface LogStreamOptions {
 }
 
 /** The services a log stream uses. */
-export type LogStreamServices = Pick<CoreServices, "ssh" | "runtime" | "instances" | "sessions">;
+export type LogStreamServices = Pick<CoreServices, "ssh" | "runtime" | "instances" | "sessions" | "shutdown">;
 
 /** Who asked for which instance's log. */
 export interface LogStreamRequest {
@@ -83,6 +83,7 @@ export function streamLogs(
       notify();
     });
     const heartbeat = setInterval(notify, opts.heartbeatMs);
+    s.shutdown.signal.addEventListener("abort", notify, { once: true });
     try {
       const type = logType(query.type);
       let fallbackReason = "";
@@ -139,7 +140,7 @@ export function streamLogs(
       }
 
       let lastBeat = Date.now();
-      while (!stream.aborted && !stream.closed) {
+      while (!stream.aborted && !stream.closed && !s.shutdown.signal.aborted) {
         if (queue.empty && !notices.length && finished === null) {
           await new Promise<void>((r) => wake = r);
           // Give lines arriving right behind this one the chance to share its event.
@@ -169,6 +170,7 @@ export function streamLogs(
       if (!stream.aborted) await send("notice", { level: "error", message: (e as Error).message }).catch(() => {});
     } finally {
       clearInterval(heartbeat);
+      s.shutdown.signal.removeEventListener("abort", notify);
       stopChannel();
     }
   });

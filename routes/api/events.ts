@@ -41,11 +41,14 @@ export function eventRoutes(api: Router, s: CoreServices): void {
         unsubscribe();
         wake?.();
       });
+      const stopping = s.shutdown.signal;
+      const onStop = () => wake?.();
+      stopping.addEventListener("abort", onStop, { once: true });
       const heartbeat = setInterval(() => wake?.(), HEARTBEAT_MS);
       try {
         await stream.writeSSE({ event: "ready", data: JSON.stringify({ user: user.username }) });
         let lastBeat = Date.now();
-        while (!stream.aborted && !stream.closed && !overflow) {
+        while (!stream.aborted && !stream.closed && !overflow && !stopping.aborted) {
           if (!queue.length) await new Promise<void>((r) => wake = r);
           wake = null;
           if (Date.now() - lastBeat >= HEARTBEAT_MS) {
@@ -59,6 +62,7 @@ export function eventRoutes(api: Router, s: CoreServices): void {
         }
       } finally {
         clearInterval(heartbeat);
+        stopping.removeEventListener("abort", onStop);
         unsubscribe();
       }
     });

@@ -34,7 +34,7 @@ export function metricsRoutes(root: Router, s: CoreServices, host: PluginHost): 
     tags: ["system"],
   }, (c) => {
     const instances = s.instances.all();
-    const links = instances.map((i) => ({ inst: i, ssh: s.ssh.status(i.id) }));
+    const links = instances.map((i) => ({ inst: i, ssh: s.ssh.health(i.id) }));
     const body = [
       metric(
         "claworc_instances",
