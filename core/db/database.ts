@@ -96,8 +96,7 @@ export class Database {
     if (current > 0 && pending.length && this.path !== ":memory:") {
       // At start-up nothing else writes: fold the WAL into the file, then copy the file.
       this.raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-      const stamp = new Date().toISOString().replace(/[-:]/g, "").slice(0, 15);
-      Deno.copyFileSync(this.path, `${this.path}.pre-v${pending[0].version}-${stamp}.bak`);
+      Deno.copyFileSync(this.path, `${this.path}.pre-v${pending[0].version}-${fileStamp()}.bak`);
     }
     const applied: number[] = [];
     for (const m of pending) {
@@ -128,4 +127,9 @@ export class Database {
     this.#statements.clear();
     if (this.raw.isOpen) this.raw.close();
   }
+}
+
+/** `20261127T010203`: a UTC time for file names (sorts by time, no characters file systems dislike). */
+export function fileStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, "").slice(0, 15);
 }

@@ -2,7 +2,7 @@
 import { extract, pack } from "tar-stream";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { Database } from "../db/database.ts";
+import { Database, fileStamp } from "../db/database.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { DATABASE_FILE } from "../boot.ts";
 import { VERSION } from "../version.ts";
@@ -193,8 +193,7 @@ export async function restoreBackup(
       if (!opts.force) {
         throw new BackupError(`${target} exists; stop the control plane and add --force to replace it (it is kept).`);
       }
-      const stamp = new Date().toISOString().replace(/[-:]/g, "").slice(0, 15);
-      await Deno.rename(target, `${target}.replaced-${stamp}.bak`);
+      await Deno.rename(target, `${target}.replaced-${fileStamp()}.bak`);
       for (const side of ["-wal", "-shm"]) await Deno.remove(target + side).catch(() => {});
     }
     await Deno.rename(staged, target);

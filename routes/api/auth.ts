@@ -10,6 +10,14 @@ import type { AppEnv } from "../../core/http/env.ts";
 import type { User } from "../../core/users/users.ts";
 import { passwordRefusal } from "../../core/auth/passkeys/sign_in_policy.ts";
 
+/** The refusal of a throttled sign-in (password or passkey), with when to try again. */
+export function signInThrottled(waitMs: number): AppError {
+  const seconds = Math.ceil(waitMs / 1000);
+  return new AppError("RATE_LIMITED", `Too many failed sign-ins; try again in ${seconds} s.`, {
+    "Retry-After": String(seconds),
+  });
+}
+
 /** Checks a username and password with throttling and auditing; the signed-in user or an AppError. */
 export async function checkCredentials(
   c: Context<AppEnv>,
@@ -23,10 +31,7 @@ export async function checkCredentials(
   const actor = c.get("user") ? actorOf(c) : { id: null, name, ip };
   if (wait > 0) {
     s.audit.record({ actor, action, target: name, outcome: "denied", details: { reason: "throttled" } });
-    const seconds = Math.ceil(wait / 1000);
-    throw new AppError("RATE_LIMITED", `Too many failed sign-ins; try again in ${seconds} s.`, {
-      "Retry-After": String(seconds),
-    });
+    throw signInThrottled(wait);
   }
   const found = s.users.credentials(name);
   const ok = found

@@ -7,7 +7,7 @@ import type { CoreServices } from "../../core/services.ts";
 import { relyingParty } from "../../core/auth/passkeys/relying_party.ts";
 import { requestOrigin } from "../../core/http/request_origin.ts";
 import { checkPasskeyRemoval } from "../../core/auth/passkeys/sign_in_policy.ts";
-import { signIn } from "./auth.ts";
+import { signIn, signInThrottled } from "./auth.ts";
 import {
   credentialId,
   registerFinishBody,
@@ -154,7 +154,6 @@ export function passkeyRoutes(api: Router, s: CoreServices): void {
     const anonymousKey = `passkey@${ip}`;
     const wait = s.throttle.retryAfterMs(anonymousKey, ip);
     if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
       s.audit.record({
         actor: { id: null, name: "anonymous", ip },
         action: "auth.login",
@@ -162,9 +161,7 @@ export function passkeyRoutes(api: Router, s: CoreServices): void {
         outcome: "denied",
         details: { method: "passkey", reason: "throttled" },
       });
-      throw new AppError("RATE_LIMITED", `Too many failed sign-ins; try again in ${seconds} s.`, {
-        "Retry-After": String(seconds),
-      });
+      throw signInThrottled(wait);
     }
     const result = await s.passkeys.finishSignIn(body.challenge_id, body.response, rpOf(c, s));
     if (!result.ok) {
