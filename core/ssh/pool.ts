@@ -304,7 +304,10 @@ export class SshPool {
     await Promise.all(
       links.flatMap((link) =>
         this.targets.map(async (target) => {
-          const result = await probeTunnel(link.conn!, target, tunnelProbeTimeoutMs);
+          const conn = link.conn!;
+          const result = await probeTunnel(conn, target, tunnelProbeTimeoutMs);
+          // A probe that outlives its connection (stopped, replaced, or the pool shut down) reports nothing.
+          if (this.#closed || link.conn !== conn) return;
           link.recordTunnel(target, result, now());
           if (!result.ok) {
             this.deps.events.record(link.id, "health_check_failed", {
@@ -562,7 +565,7 @@ export class SshPool {
       link.recordProbe(true, at, performance.now() - started);
       this.probeLatencies.add(performance.now() - started);
     } catch (e) {
-      if (link.conn !== conn) return;
+      if (this.#closed || link.conn !== conn) return;
       link.recordProbe(false, at, performance.now() - started);
       this.deps.events.record(link.id, "health_check_failed", { layer: "command", error: (e as Error).message });
       conn.close();

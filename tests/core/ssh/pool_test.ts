@@ -9,9 +9,9 @@ import { startSshd } from "../../harness/sshd.ts";
 import { echoServer, poolFixture, until } from "../../harness/pool.ts";
 
 /** One pool, one sshd that accepts the pool's key restricted to an echo target. */
-async function setup(opts: { ssh?: Partial<SshOptions> } = {}) {
+async function setup(opts: { ssh?: Partial<SshOptions>; banner?: RegExp } = {}) {
   const echo = echoServer();
-  const targets: TunnelTarget[] = [{ name: "echo", host: "127.0.0.1", port: echo.port }];
+  const targets: TunnelTarget[] = [{ name: "echo", host: "127.0.0.1", port: echo.port, banner: opts.banner }];
   // Generous limits: these tests are about connections, the limiter has its own test below.
   const f = await poolFixture({ targets, ssh: opts.ssh, limits: { maxAttempts: 1000, failuresToBlock: 1000 } });
   const sshd = await startSshd({ authorizedKeys: [authorizedLine(f.keys.publicKey, targets)] });
@@ -63,6 +63,22 @@ Deno.test("one connection carries exec, a PTY shell, SFTP and tunnels, pinning t
     assert.equal(t.f.audit.query({ action: "ssh.connect", limit: 5, offset: 0 }).total, 1);
   } finally {
     await t.close();
+  }
+});
+
+Deno.test("a tunnel probe still waiting when the pool and its database close reports nothing and throws nothing", async () => {
+  // The echo server never speaks first, so a probe that waits for a banner hangs until its timeout.
+  const t = await setup({ banner: /^never/, ssh: { tunnelProbeTimeoutMs: 5_000 } });
+  try {
+    await t.f.pool.connect(1);
+    const probing = t.f.pool.probeTunnels();
+    await new Promise((r) => setTimeout(r, 200));
+    await t.f.close();
+    // Rejected with "database is not open" when the late result was still recorded.
+    assert.equal(await probing, undefined);
+  } finally {
+    await t.sshd.close();
+    t.echo.close();
   }
 });
 

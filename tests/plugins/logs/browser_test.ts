@@ -79,17 +79,30 @@ Deno.test({
       const shown = async () => (await view.locator(".log-line").allTextContents()).map((l) => l.replace(/\n$/, ""));
       const status = page.locator('[data-testid="log-status"]');
       const line = (text: string) => view.locator(".log-line", { hasText: text });
+      /** Waits for the status line; a timeout says what the viewer showed instead. */
+      const statusShows = async (text: RegExp) => {
+        try {
+          await status.filter({ hasText: text }).waitFor(WAIT);
+        } catch (e) {
+          const notices = await page.locator('[data-testid="log-notice"]').allTextContents();
+          throw new Error(
+            `status never matched ${text}; it shows ${JSON.stringify(await status.textContent())}, ` +
+              `notices ${JSON.stringify(notices)}, lines ${JSON.stringify(await shown())}`,
+            { cause: e },
+          );
+        }
+      };
 
       // The first type (OpenClaw) opens by itself, followed over SSH.
       await page.goto(`${server.url}/instances/${inst.id}/logs`);
       await page.waitForSelector('[data-island="log_viewer"][data-hydrated="true"]');
-      await status.filter({ hasText: /^Live · over SSH · 2 lines$/ }).waitFor(WAIT);
+      await statusShows(/^Live · over SSH · 2 lines$/);
       assert.deepEqual(await shown(), openclaw);
       assert.equal(await page.locator('[data-testid="log-follow"]').isChecked(), true);
 
       // Pick the SSH server's log: its existing lines replace the other log's.
       await page.selectOption('[data-testid="log-type"]', { label: "SSH server" });
-      await status.filter({ hasText: /^Live · over SSH · 5 lines$/ }).waitFor(WAIT);
+      await statusShows(/^Live · over SSH · 5 lines$/);
       assert.deepEqual(await shown(), boot);
 
       // A line appended on the instance arrives by itself.
@@ -114,7 +127,7 @@ Deno.test({
 
       // Search highlights every match, whatever its case, and counts the matching lines.
       await page.fill('[data-testid="log-search"]', "ACCEPTED");
-      await status.filter({ hasText: / · 2 matching$/ }).waitFor(WAIT);
+      await statusShows(/ · 2 matching$/);
       assert.deepEqual(await view.locator("mark").allTextContents(), ["Accepted", "accepted"]);
       assert.deepEqual(
         await view.locator(".log-line", { has: page.locator("mark") }).allTextContents(),
@@ -138,7 +151,7 @@ Deno.test({
 
       // Without follow, the log is read once and the stream ends.
       await page.locator('[data-testid="log-follow"]').uncheck();
-      await status.filter({ hasText: /^Ended · over SSH · 1 line · 0 matching$/ }).waitFor(WAIT);
+      await statusShows(/^Ended · over SSH · 1 line · 0 matching$/);
       assert.deepEqual(await shown(), [`after rotation ${tag}`]);
       await shot("logs-04-ended");
       assert.deepEqual(errors, []);
