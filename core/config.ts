@@ -53,6 +53,11 @@ export const CONFIG_VARIABLES = {
     help:
       "IPv4 pool the docker backend carves each instance's network from (a /26 each; pick one your LAN does not use).",
   },
+  CLAWORC_DOCKER_ATTACH_CONTAINER: {
+    default: "",
+    help:
+      "Name or id of the control plane's own container when it runs in one (Docker Compose): the docker backend connects it to each instance's network so it can reach the instance; empty: off (Claworc runs on the engine's host).",
+  },
   CLAWORC_RUNTIME: {
     default: "auto",
     help: "Runtime backend: `docker`, `kubernetes`, or `auto` (kubernetes when running inside a cluster, else docker).",
@@ -122,6 +127,10 @@ const schema = z.object({
     /^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(8|9|1\d|2[0-2])$/,
     "must be a private IPv4 CIDR with room for /26 blocks, such as 10.213.0.0/16",
   ),
+  CLAWORC_DOCKER_ATTACH_CONTAINER: z.string().trim().refine(
+    (v) => v === "" || /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/.test(v),
+    "must be a container name or id (letters, digits, `_`, `.`, `-`)",
+  ),
   CLAWORC_RUNTIME: z.enum(["auto", "docker", "kubernetes"], "must be auto, docker or kubernetes"),
   CLAWORC_KUBE_NAMESPACE: z.string().trim().regex(dns1123, "must be a DNS-1123 label (a-z, 0-9, -)"),
   CLAWORC_KUBECONFIG: z.string().trim(),
@@ -170,6 +179,8 @@ export interface Config {
   dockerSocket: string | null;
   agentImage: string;
   dockerSubnetPool: string;
+  /** The control plane's own container, to connect to instance networks; empty when it runs on the host. */
+  dockerAttachContainer: string;
   /** Bearer token for GET /metrics, or null (admins only). */
   metricsToken: string | null;
   /** The runtime backend wanted (`auto` is resolved: kubernetes inside a cluster, else docker). */
@@ -225,6 +236,7 @@ export function loadConfig(env: (name: string) => string | undefined): Config {
     dockerSocket: v.CLAWORC_DOCKER_SOCKET === "none" ? null : v.CLAWORC_DOCKER_SOCKET,
     agentImage: v.CLAWORC_AGENT_IMAGE,
     dockerSubnetPool: v.CLAWORC_DOCKER_SUBNET_POOL,
+    dockerAttachContainer: v.CLAWORC_DOCKER_ATTACH_CONTAINER,
     metricsToken: v.CLAWORC_METRICS_TOKEN || null,
     // Kubernetes sets KUBERNETES_SERVICE_HOST in every container it runs.
     runtime: v.CLAWORC_RUNTIME === "auto"

@@ -1,8 +1,8 @@
 /**
- * Builds the control plane image from deploy/Containerfile with Podman, on the debootstrap base: the
+ * Builds the control plane image from deploy/Dockerfile with Podman, on the debootstrap base: the
  * project's runtime files at /app, this machine's deno binary, every dependency cached in the image.
  * The build's Deno gets this machine's npm registry setting and CA bundle as build secrets, never as
- * build arguments.
+ * build arguments. The image is in Docker's format: Podman's default (OCI) has no HEALTHCHECK.
  *
  *   deno run -A scripts/build_control_plane_image.ts [--tag localhost/claworc:dev]
  */
@@ -55,19 +55,21 @@ export async function buildControlPlaneImage(
     await Deno.remove(join(app, "static", "build"), { recursive: true }).catch(() => {});
     await Deno.copyFile(Deno.execPath(), join(context, "deno"));
     await Deno.chmod(join(context, "deno"), 0o755);
-    await Deno.copyFile(join(ROOT, "deploy", "Containerfile"), join(context, "Containerfile"));
+    await Deno.copyFile(join(ROOT, "deploy", "Dockerfile"), join(context, "Dockerfile"));
 
     const secrets = await Deno.makeTempDir({ prefix: "claworc-control-plane-secrets-" });
     try {
       const registry = join(secrets, "registry");
       await Deno.writeTextFile(registry, await run("npm", ["config", "get", "registry"]));
-      const args = ["build", "--build-arg", `BASE=${base}`, "--secret", `id=registry,src=${registry}`, "-t", tag];
+      // Docker's image format: the OCI one has no HEALTHCHECK.
+      const args = ["build", "--format", "docker", "--build-arg", `BASE=${base}`, "-t", tag];
+      args.push("--secret", `id=registry,src=${registry}`);
       if (manifestDefaults.image !== tag) args.push("-t", manifestDefaults.image);
       const ca = "/etc/ssl/certs/ca-certificates.crt";
       if (await exists(ca)) args.push("--secret", `id=hostca,src=${ca}`);
       const started = performance.now();
       const out = await new Deno.Command("podman", {
-        args: [...args, "--layers", "--ignorefile", "/dev/null", "-f", join(context, "Containerfile"), context],
+        args: [...args, "--layers", "--ignorefile", "/dev/null", "-f", join(context, "Dockerfile"), context],
         env,
         stdout: "inherit",
         stderr: "inherit",

@@ -9,6 +9,7 @@ import type {
   SshEndpoint,
 } from "../../core/mod.ts";
 import { AppError } from "../../core/mod.ts";
+import { SelfAttachment } from "./attach.ts";
 import { copyVolume } from "./copy_volume.ts";
 import { demuxLog } from "./demux.ts";
 import { translateEngineError } from "./errors.ts";
@@ -35,9 +36,14 @@ type StatusCoded = { statusCode?: number };
 export class DockerBackend implements RuntimeBackend {
   readonly name = "docker";
   readonly docker: Docker;
+  /** The control plane's own container, kept on instance networks; undefined when it runs on the host. */
+  readonly attachment?: SelfAttachment;
 
   constructor(private readonly options: DockerBackendOptions) {
     this.docker = new Docker({ socketPath: options.socketPath });
+    if (options.attachContainer) {
+      this.attachment = new SelfAttachment(this.docker, options.attachContainer, options.socketPath);
+    }
   }
 
   get location(): string {
@@ -88,6 +94,8 @@ export class DockerBackend implements RuntimeBackend {
   async createWorkload(spec: InstanceSpec): Promise<void> {
     await this.#engine(async () => {
       const { network, subnet } = await this.#ensureNetwork(spec);
+      // Before anything is created in it: a control plane in a container must reach the instance.
+      await this.attachment?.ensure(network);
       const binds = Object.keys(spec.volumes).map((suffix) =>
         `${this.volumeName(spec.name, suffix)}:${VOLUME_PATHS[suffix] ?? `/data/${suffix}`}`
       );
@@ -155,6 +163,8 @@ export class DockerBackend implements RuntimeBackend {
       const { Volumes } = await this.docker.listVolumes({ filters: { label: [`${INSTANCE_LABEL}=${name}`] } });
       const mine = (Volumes ?? []).filter((v) => v.Labels?.[LABEL] === MANAGED && v.Labels?.[INSTANCE_LABEL] === name);
       for (const v of mine) await this.docker.getVolume(v.Name).remove({ force: true });
+      // The engine refuses to remove a network a container is still on.
+      await this.attachment?.release(this.networkOf(name));
       await this.docker.getNetwork(this.networkOf(name)).remove().catch((e: StatusCoded) => {
         if (e.statusCode !== 404) throw e;
       });
@@ -190,15 +200,34 @@ export class DockerBackend implements RuntimeBackend {
     });
   }
 
-  /** The container's address on its network; sshd on 22 as the agent user. */
+  /**
+   * The container's address on its network; sshd on 22 as the agent user. A control plane in a
+   * container is connected to that network first (every connection attempt heals a lost attachment).
+   */
   async sshEndpoint(name: string): Promise<SshEndpoint> {
     const info = await this.#engine(() => this.docker.getContainer(name).inspect());
     const networks = info.NetworkSettings.Networks ?? {};
-    const net = networks[this.networkOf(name)] ?? Object.values(networks)[0];
+    const own = networks[this.networkOf(name)];
+    const net = own ?? Object.values(networks)[0];
     if (!net?.IPAddress) {
       throw new AppError("SSH_UNAVAILABLE", `Instance ${name} has no network address (is it running?).`);
     }
+    if (own) await this.attachment?.ensure(this.networkOf(name));
     return { host: net.IPAddress, port: 22, username: "agent", authorizedKeysFile: ".ssh/authorized_keys" };
+  }
+
+  /**
+   * At start: connects the control plane's container to the networks of instances that exist already
+   * (a recreated control plane container is on none of them). Returns the networks newly joined.
+   */
+  async attachExisting(): Promise<string[]> {
+    if (!this.attachment) return [];
+    const nets = await this.#engine(() => this.docker.listNetworks({ filters: { label: [`${LABEL}=${MANAGED}`] } }));
+    const ours = nets.filter((n) => {
+      const instance = n.Labels?.[INSTANCE_LABEL];
+      return n.Labels?.[LABEL] === MANAGED && instance && n.Name === this.networkOf(instance);
+    });
+    return await this.attachment.ensureAll(ours.map((n) => n.Name));
   }
 
   async logs(name: string, tail: number): Promise<string> {

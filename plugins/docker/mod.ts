@@ -1,4 +1,4 @@
-import { definePlugin } from "../../core/mod.ts";
+import { AppError, definePlugin } from "../../core/mod.ts";
 import type { DockerBackend } from "./backend.ts";
 import { type DockerBackendOptions, dockerDefaults } from "./options.ts";
 
@@ -11,15 +11,33 @@ function dockerHostSocket(): string | undefined {
   return host?.startsWith("unix://") ? host.slice("unix://".length) : undefined;
 }
 
-const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+/** Whether `path` exists; a path this program's permissions do not cover says so, naming the allowed ones. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new AppError(
+        "ENGINE_ERROR",
+        `The engine socket ${path} is outside the paths Claworc may open (${SOCKET_CANDIDATES.join(", ")}). ` +
+          `Link it to one of them, e.g. ln -s ${path} ${SOCKET_CANDIDATES[1]} (docs/release.md).`,
+      );
+    }
+    return false;
+  }
+}
 
 /**
  * The docker runtime backend as a plugin. With an explicit socket (`CLAWORC_DOCKER_SOCKET` or the
  * `socketPath` option) it registers when that socket exists; with `auto` (the default) it takes the
  * first of DOCKER_HOST and the usual sockets that answers. With none, the control plane still starts
- * and `/health` says `backend: "none"`.
+ * and `/health` says `backend: "none"`. With an attach container (the control plane runs in a container
+ * on that engine), `ready` connects it to the networks of existing instances, and `/health` reports
+ * whether that container is known (`checks["docker.attach"]`).
  */
 export function dockerPlugin(options: Partial<DockerBackendOptions> = {}) {
+  let backend: DockerBackend | undefined;
   return definePlugin({
     name: "docker",
     needs: [],
@@ -32,11 +50,11 @@ export function dockerPlugin(options: Partial<DockerBackendOptions> = {}) {
         return new DockerBackend({
           ...dockerDefaults,
           subnetPool: ctx.config.dockerSubnetPool,
+          attachContainer: ctx.config.dockerAttachContainer,
           ...options,
           socketPath,
         });
       };
-      let backend: DockerBackend | undefined;
       if (wanted !== "auto") {
         if (await exists(wanted)) backend = await make(wanted);
       } else {
@@ -55,7 +73,26 @@ export function dockerPlugin(options: Partial<DockerBackendOptions> = {}) {
       }
       ctx.log.info("container engine", { socket: backend.location });
       ctx.provideBackend(backend);
-      ctx.healthCheck("engine", () => backend.available());
+      const engine = backend;
+      ctx.healthCheck("engine", () => engine.available());
+      const attachment = engine.attachment;
+      if (attachment) {
+        ctx.log.info("attaching the control plane's container to instance networks", {
+          container: attachment.container,
+        });
+        ctx.healthCheck("attach", () => attachment.networks().then(() => true, () => false));
+      }
+    },
+    /** Before instances are adopted: a recreated control plane container must reach the old ones. */
+    async ready(ctx) {
+      if (!backend?.attachment) return;
+      try {
+        const joined = await backend.attachExisting();
+        if (joined.length) ctx.log.info("joined existing instance networks", { networks: joined });
+      } catch (e) {
+        // Not fatal: creating or reaching an instance fails with the same message until it is fixed.
+        ctx.log.error("could not attach to instance networks", { error: (e as Error).message });
+      }
     },
   });
 }

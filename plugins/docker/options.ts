@@ -17,6 +17,12 @@ export interface DockerBackendOptions {
    */
   subnetPool: string;
   subnetPrefix: number;
+  /**
+   * Name or id of the control plane's own container, when it runs in one on the same engine
+   * (`CLAWORC_DOCKER_ATTACH_CONTAINER`): it is connected to each instance network so it can reach the
+   * instance's sshd. Empty: off (the control plane runs on the engine's host and reaches every bridge).
+   */
+  attachContainer: string;
   pidsLimit: number;
   shmSizeBytes: number;
 }
@@ -40,4 +46,5 @@ export const dockerDefaults: DockerBackendOptions = {
   shmSizeBytes: 512 * 1024 * 1024,
   subnetPool: "10.213.0.0/16",
   subnetPrefix: 26,
+  attachContainer: "",
 };

@@ -43,7 +43,7 @@ Deno.test({
       const { command, args } = deploymentCommand();
       // The image's own default command is the manifests' one, so `podman run IMAGE` behaves like the pod.
       const imageInfo = await docker.getImage(image).inspect();
-      assert.deepEqual(imageInfo.Config.Cmd, [...command, ...args], "deploy/Containerfile's CMD is the pod's command");
+      assert.deepEqual(imageInfo.Config.Cmd, [...command, ...args], "deploy/Dockerfile's CMD is the pod's command");
 
       await docker.createVolume({ Name: volumeName, Labels: { "managed-by": "claworc-test" } });
       container = await docker.createContainer({

@@ -19,6 +19,7 @@ import { kubernetesCommand, renderManifests } from "../../core/kube_manifests/co
 import { podPermissionFlags } from "../../core/kube_manifests/container_command.ts";
 import { controlPlaneObjects } from "../../core/kube_manifests/manifests.ts";
 import { type ManifestOptions, resolveOptions } from "../../core/kube_manifests/options.ts";
+import { ENV_READ } from "../../core/permissions.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -138,7 +139,7 @@ Deno.test("the container runs deno with the serve task's narrow flags, moved to 
     "run",
     "--cached-only",
     "--allow-net",
-    "--allow-env",
+    `--allow-env=${ENV_READ.join(",")}`,
     "--allow-read=/app/static,/var/lib/claworc/data,/var/run/secrets/kubernetes.io/serviceaccount",
     "--allow-write=/var/lib/claworc/data",
     "/app/main.ts",
