@@ -42,7 +42,10 @@ export const CONFIG_VARIABLES = {
     help:
       "Docker (or Podman) API socket for the docker runtime backend. `auto`: DOCKER_HOST (unix://), then /var/run/docker.sock, then /run/podman/podman.sock, the first that answers; `none` turns the backend off.",
   },
-  CLAWORC_AGENT_IMAGE: { default: "claworc-agent:latest", help: "Image new instances run (build it from agent/)." },
+  CLAWORC_AGENT_IMAGE: {
+    default: "localhost/claworc-agent:dev",
+    help: "Image new instances run: what `deno task build:agent` tags (or your own build of agent/).",
+  },
   CLAWORC_METRICS_TOKEN: {
     default: "",
     help:
