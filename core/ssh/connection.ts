@@ -3,6 +3,7 @@ import { AppError } from "../errors.ts";
 import type { SshEndpoint } from "../plugins/runtime_backend.ts";
 import { blobToLine } from "./public_key.ts";
 import { type Client, type ClientChannel, type ConnectConfig, loadSsh2, type SFTPWrapper } from "./ssh2.ts";
+import { TcpSocket } from "./tcp_socket.ts";
 
 /**
  * Cipher preference by measurement (environment.md): under Deno, chacha20-poly1305 moves 200–330 MB/s,
@@ -86,6 +87,7 @@ export class SshConnection {
   /** Connects and authenticates; rejects with HostKeyMismatchError or the transport's error. */
   static async connect(opts: ConnectOptions): Promise<SshConnection> {
     const { Client } = await loadSsh2();
+    const sock = await TcpSocket.connect(opts.endpoint.host, opts.endpoint.port, { timeoutMs: opts.readyTimeoutMs });
     return await new Promise((resolve, reject) => {
       const client = new Client();
       let refusal: Error | undefined;
@@ -116,8 +118,7 @@ export class SshConnection {
         resolve(new SshConnection(client, opts.endpoint, socket()?.localAddress ?? ""));
       });
       client.connect({
-        host: opts.endpoint.host,
-        port: opts.endpoint.port,
+        sock,
         username: opts.endpoint.username,
         authHandler: opts.privateKeys.map((key) => ({
           type: "publickey" as const,
