@@ -7,8 +7,9 @@
  *   deno run -A scripts/build_agent_image.ts [--tag localhost/claworc-agent:dev]
  */
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { ensureBaseImage } from "./build_base_image.ts";
+import { ensureBaseImage, OPERATOR_PODMAN } from "./build_base_image.ts";
 import { writePodmanConfig } from "../tests/harness/podman.ts";
 
 export const AGENT_IMAGE = "localhost/claworc-agent:dev";
@@ -70,4 +71,8 @@ export async function buildAgentImage(tag = AGENT_IMAGE, env?: Record<string, st
   }
 }
 
-if (import.meta.main) await buildAgentImage();
+if (import.meta.main) {
+  const { values } = parseArgs({ args: Deno.args, options: { tag: { type: "string" } } });
+  // Into the operator's engine (Podman's own configuration), not the tests' private store.
+  await buildAgentImage(values.tag ?? AGENT_IMAGE, OPERATOR_PODMAN);
+}

@@ -52,6 +52,12 @@ async function run(cmd: string, args: string[]): Promise<void> {
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed`);
 }
 
+/**
+ * The environment for Podman run from the command line by an operator: none added, so Podman uses its
+ * own configuration and store (the engine Claworc will drive). Tests pass the private store's instead.
+ */
+export const OPERATOR_PODMAN: Record<string, string> = {};
+
 /** Ensures the base image exists; returns its tag. */
 export async function ensureBaseImage(env?: Record<string, string>): Promise<string> {
   env ??= await writePodmanConfig();
@@ -76,4 +82,4 @@ export async function ensureBaseImage(env?: Record<string, string>): Promise<str
   }
 }
 
-if (import.meta.main) await ensureBaseImage();
+if (import.meta.main) await ensureBaseImage(OPERATOR_PODMAN);

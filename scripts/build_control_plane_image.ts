@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ensureBaseImage } from "./build_base_image.ts";
+import { ensureBaseImage, OPERATOR_PODMAN } from "./build_base_image.ts";
 import { writePodmanConfig } from "../tests/harness/podman.ts";
 import { manifestDefaults } from "../core/kube_manifests/options.ts";
 
@@ -87,5 +87,6 @@ export async function buildControlPlaneImage(
 
 if (import.meta.main) {
   const { values } = parseArgs({ args: Deno.args, options: { tag: { type: "string" } } });
-  await buildControlPlaneImage(values.tag ?? CONTROL_PLANE_IMAGE);
+  // Into the operator's engine (Podman's own configuration), not the tests' private store.
+  await buildControlPlaneImage(values.tag ?? CONTROL_PLANE_IMAGE, OPERATOR_PODMAN);
 }
