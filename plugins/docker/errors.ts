@@ -20,5 +20,16 @@ export function translateEngineError(e: unknown, socketPath: string): AppError {
     return new AppError("INSTANCE_NOT_FOUND", `Not found in the container engine: ${message}`);
   }
   if (err.statusCode === 409) return new AppError("CONFLICT", `The container engine refused: ${message}`);
+  if (/setting rlimit/i.test(message)) {
+    // The engine's default limits are above what this host lets it set (no CAP_SYS_RESOURCE, a low
+    // hard limit): no container can start until the engine is configured, so say how.
+    return new AppError(
+      "ENGINE_ERROR",
+      `The container engine could not apply its default resource limits on this host (${message}). ` +
+        'Set limits the host allows, e.g. Podman: default_ulimits = ["nofile=20000:20000"] under [containers] in ' +
+        "/etc/containers/containers.conf; Docker: --default-ulimit nofile=20000:20000 for dockerd. See " +
+        "docs/operations.md, Troubleshooting.",
+    );
+  }
   return new AppError("ENGINE_ERROR", `Container engine error: ${message}`);
 }
