@@ -4,6 +4,7 @@
  * `deno task screenshots`. Full-page shots taller than `MAX_HEIGHT` are cut to their top part, so each picture
  * stays about one screen high and the folder stays small. PNG files only; nothing is drawn or resized.
  */
+import { Buffer } from "node:buffer";
 import { deflateSync, inflateSync } from "node:zlib";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -185,7 +186,7 @@ export function cropPngTop(bytes: Uint8Array, height: number): Uint8Array {
   if (!channels) throw new Error(`unknown PNG colour type ${colour}`);
   const rowBytes = 1 + Math.ceil((width * channels * depth) / 8);
   const idat = chunks.filter((c) => c.type === "IDAT").map((c) => c.data);
-  const raw = inflateSync(concat(idat));
+  const raw = inflateSync(Buffer.concat(idat));
   const kept = raw.subarray(0, rowBytes * height);
   view.setUint32(4, height);
   const firstData = chunks.findIndex((c) => c.type === "IDAT");
@@ -196,17 +197,7 @@ export function cropPngTop(bytes: Uint8Array, height: number): Uint8Array {
     ...chunks.slice(firstData).filter((c) => c.type !== "IDAT" && c.type !== "IEND"),
     { type: "IEND", data: new Uint8Array(0) },
   ];
-  return concat([new Uint8Array(SIGNATURE), ...out.map(encodeChunk)]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat([new Uint8Array(SIGNATURE), ...out.map(encodeChunk)]));
 }
 
 async function main(): Promise<number> {
