@@ -51,6 +51,15 @@ const DIR = '"$HOME/.openclaw"';
  * keep the pattern from matching the shell that runs pgrep itself (its command line holds the
  * pattern's text, which matches none of the alternatives).
  */
+/**
+ * Whether a gateway start failed because OpenClaw wants its state repaired first (its log then names
+ * `gateway.maintenance_required` and asks for `openclaw doctor --fix`), rather than because of the
+ * configuration.
+ */
+export function needsStateRepair(failure: string): boolean {
+  return /gateway\.maintenance_required|openclaw doctor --fix/.test(failure);
+}
+
 export const GATEWAY_PROCESS = "'^openclaw-gateway|[g]ateway run|[c]laworc-gateway'";
 
 /** The gateway's log (supervisord's capture of its output). */
@@ -142,13 +151,13 @@ export class AgentConfig {
         throw new AppError("AGENT_ERROR", `Writing OpenClaw's files failed: ${commit.stderr.trim().slice(-500)}`);
       }
       try {
-        await this.restartGateway(id);
+        await this.#restartRepairing(id);
       } catch (e) {
         const log = await this.#gatewayLogTail(id);
         const restoreError = await this.#run(id, ROLLBACK).then(() => "", (err: Error) => err.message);
         let outcome = `putting the previous configuration back failed too (${restoreError})`;
         if (!restoreError) {
-          const backError = await this.restartGateway(id).then(() => "", (err: Error) => err.message);
+          const backError = await this.#restartRepairing(id).then(() => "", (err: Error) => err.message);
           outcome = backError
             ? `the previous configuration was restored, but the gateway has not come back with it yet (${backError})`
             : "the previous configuration was restored and the gateway runs with it again";
@@ -166,6 +175,28 @@ export class AgentConfig {
         duration_ms: Math.round(performance.now() - started),
       };
     });
+  }
+
+  /**
+   * Restarts the gateway; when OpenClaw refuses to start until its state is repaired (a state
+   * migration raced with a configuration written while a gateway was starting), runs the repair it
+   * asks for (`openclaw doctor --fix --non-interactive`, safe migrations only) and restarts once more.
+   */
+  async #restartRepairing(id: number): Promise<void> {
+    try {
+      await this.restartGateway(id);
+    } catch (e) {
+      if (!needsStateRepair((e as Error).message)) throw e;
+      const repair = await this.ssh.exec(id, "openclaw doctor --fix --non-interactive", {
+        timeoutMs: this.opts.gatewayTimeoutMs,
+        maxOutput: 64 * 1024,
+      });
+      if (repair.code !== 0) {
+        const why = (repair.stderr || repair.stdout).trim().slice(-300);
+        throw new Error(`${(e as Error).message}; \`openclaw doctor --fix\` failed too (${why})`);
+      }
+      await this.restartGateway(id);
+    }
   }
 
   /**
