@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
 import { freePort, waitFor200 } from "../../scripts/_server_probe.ts";
 import { AGENT_IMAGE, buildAgentImage } from "../../scripts/build_agent_image.ts";
-import { FAKE_MODEL_LOG, FAKE_MODEL_PORT } from "../harness/agent_model.ts";
+import { FAKE_MODEL_LOG, FAKE_MODEL_PORT, fakeModelsChoice } from "../harness/agent_model.ts";
 import { podman, startPodman } from "../harness/podman.ts";
 import { until } from "../harness/pool.ts";
 import { ChatClient } from "../plugins/chat/_chat_client.ts";
@@ -125,16 +125,7 @@ Deno.test({
         ["exec", "-d", "-u", "agent", name, "node", "/tmp/fake_model.mjs", String(FAKE_MODEL_PORT), FAKE_MODEL_LOG],
         service.env,
       );
-      const models = await api("PUT", "/api/v1/models", {
-        custom_providers: [{
-          id: "fake",
-          label: "Fake",
-          base_url: `http://127.0.0.1:${FAKE_MODEL_PORT}/v1`,
-          models: ["fake-model"],
-        }],
-        primary: "fake/fake-model",
-        keys: { fake: "smoke-key-1" },
-      });
+      const models = await api("PUT", "/api/v1/models", fakeModelsChoice({ fake: "smoke-key-1" }));
       assert.equal(models.status, 200, models.text);
       let rollout: { state: string; results: { state: string; error: string | null }[] } | null = null;
       await until(

@@ -81,3 +81,15 @@ export async function applyOpenclawConfigForTest(
   );
   await t.services.agentConfig.restartGateway(id);
 }
+
+/**
+ * A `PUT /api/v1/models` body choosing the fake model through Claworc's custom provider "fake": its
+ * models (the first is the default) and `keys` by provider (the fake one's and any others).
+ */
+export function fakeModelsChoice(keys: Record<string, string>, models = ["fake-model"]) {
+  return {
+    custom_providers: [{ id: "fake", label: "Fake", base_url: `http://127.0.0.1:${FAKE_MODEL_PORT}/v1`, models }],
+    primary: `fake/${models[0]}`,
+    keys,
+  };
+}

@@ -22,7 +22,7 @@ import { dockerPlugin } from "../../plugins/docker/mod.ts";
 import { builtinPlugins } from "../../plugins/mod.ts";
 import { coreRoutes, errorPage } from "../../routes/mod.ts";
 import { AGENT_IMAGE, buildAgentImage } from "../../scripts/build_agent_image.ts";
-import { FAKE_MODEL_PORT, fakeModelRequests, startFakeModel } from "../harness/agent_model.ts";
+import { fakeModelRequests, fakeModelsChoice, startFakeModel } from "../harness/agent_model.ts";
 import { startPodman } from "../harness/podman.ts";
 import { ChatClient } from "../plugins/chat/_chat_client.ts";
 
@@ -359,16 +359,7 @@ Deno.test({
       // Global models and keys before the instance exists: the custom fake provider and a built-in one.
       await ok("PUT", "/api/v1/models", {
         cookie: admin,
-        body: {
-          custom_providers: [{
-            id: "fake",
-            label: "Fake",
-            base_url: `http://127.0.0.1:${FAKE_MODEL_PORT}/v1`,
-            models: ["fake-model"],
-          }],
-          primary: "fake/fake-model",
-          keys: { fake: known.globalKey, openai: known.openaiKey },
-        },
+        body: fakeModelsChoice({ fake: known.globalKey, openai: known.openaiKey }),
       });
       // Refused requests carrying a key: the answer names the field, never echoes the value.
       assert.equal(

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { ScaleCommand, ScaleSpec } from "./serve_scale.ts";
+import { lines } from "../lines.ts";
 
 const ENTRY = fileURLToPath(new URL("./serve_scale.ts", import.meta.url));
 
@@ -82,29 +83,21 @@ export class ScaleChild {
       this.#pending.clear();
     });
     (async () => {
-      let buffer = "";
-      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        let nl: number;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, nl).trim();
-          buffer = buffer.slice(nl + 1);
-          if (!line) continue;
-          let msg;
-          try {
-            msg = JSON.parse(line);
-          } catch {
-            // Not the protocol (e.g. V8 diagnostics printed to stdout): keep it with the log.
-            toLog(new TextEncoder().encode(line + "\n"));
-            continue;
-          }
-          if (msg.ready) onReady(msg);
-          const p = this.#pending.get(msg.id);
-          if (!p) continue;
-          this.#pending.delete(msg.id);
-          if (msg.ok) p.resolve(msg.result);
-          else p.reject(new Error(`command failed in the child: ${msg.error}`));
+      for await (const line of lines(child.stdout)) {
+        let msg;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          // Not the protocol (e.g. V8 diagnostics printed to stdout): keep it with the log.
+          toLog(new TextEncoder().encode(line + "\n"));
+          continue;
         }
+        if (msg.ready) onReady(msg);
+        const p = this.#pending.get(msg.id);
+        if (!p) continue;
+        this.#pending.delete(msg.id);
+        if (msg.ok) p.resolve(msg.result);
+        else p.reject(new Error(`command failed in the child: ${msg.error}`));
       }
     })().catch(() => {});
   }

@@ -30,6 +30,7 @@ import type { SshOptions } from "../../../core/ssh/options.ts";
 import { builtinPlugins } from "../../../plugins/mod.ts";
 import { coreRoutes, errorPage } from "../../../routes/mod.ts";
 import { scaleBackend } from "./backend.ts";
+import { lines } from "../lines.ts";
 
 /** What the bench writes for the child. */
 export interface ScaleSpec {
@@ -320,25 +321,17 @@ async function serve(spec: ScaleSpec): Promise<void> {
   const encoder = new TextEncoder();
   const send = (line: string) => Deno.stdout.write(encoder.encode(`\n${line}\n`));
   await send(JSON.stringify({ ready: true, url: server.url, pid: Deno.pid, sshOptionsApplied }));
-  let buffer = "";
-  for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (!line) continue;
-      let id: unknown = null;
-      let answer: string;
-      try {
-        const cmd = JSON.parse(line) as ScaleCommand & { id: unknown };
-        id = cmd.id;
-        answer = JSON.stringify({ id, ok: true, result: run(cmd) });
-      } catch (e) {
-        answer = JSON.stringify({ id, ok: false, error: String(e) });
-      }
-      await send(answer);
+  for await (const line of lines(Deno.stdin.readable)) {
+    let id: unknown = null;
+    let answer: string;
+    try {
+      const cmd = JSON.parse(line) as ScaleCommand & { id: unknown };
+      id = cmd.id;
+      answer = JSON.stringify({ id, ok: true, result: run(cmd) });
+    } catch (e) {
+      answer = JSON.stringify({ id, ok: false, error: String(e) });
     }
+    await send(answer);
   }
   await shutdown(0);
 }

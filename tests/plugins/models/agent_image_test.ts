@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { chatPlugin } from "../../../plugins/chat/mod.tsx";
 import { modelsPlugin } from "../../../plugins/models/mod.tsx";
 import { ORIGIN } from "../../_helpers/harness.ts";
-import { FAKE_MODEL_LOG, FAKE_MODEL_PORT, fakeModelRequests, startFakeModel } from "../../harness/agent_model.ts";
+import { FAKE_MODEL_LOG, fakeModelRequests, fakeModelsChoice, startFakeModel } from "../../harness/agent_model.ts";
 import { instanceWorld } from "../../harness/instance_world.ts";
 import { until } from "../../harness/pool.ts";
 import { ChatClient } from "../chat/_chat_client.ts";
@@ -68,16 +68,10 @@ Deno.test({
       await startFakeModel(t(), id, ["global-key-1", "global-key-2", "own-key-3"]);
 
       // The admin's global choice: a custom OpenAI-compatible provider, its key, the default model.
-      const first = await put("/api/v1/models", {
-        custom_providers: [{
-          id: "fake",
-          label: "Fake",
-          base_url: `http://127.0.0.1:${FAKE_MODEL_PORT}/v1`,
-          models: ["fake-model", "fake-other"],
-        }],
-        primary: "fake/fake-model",
-        keys: { fake: "global-key-1", openai: "sk-openai-unused-0001" },
-      });
+      const first = await put(
+        "/api/v1/models",
+        fakeModelsChoice({ fake: "global-key-1", openai: "sk-openai-unused-0001" }, ["fake-model", "fake-other"]),
+      );
       assert.deepEqual(await finished(first.rollout), ["applied"]);
       // The key is in the agent's private keys file, never in openclaw.json.
       const files = await t().services.ssh.exec(
