@@ -3,9 +3,11 @@
  * round trip (ours vs OpenSSH ControlMaster reuse), connect time and memory per idle connection.
  * Everything runs against a real sshd from the test harness on loopback.
  */
+import { CIPHERS } from "../core/ssh/connection.ts";
 import { poolFixture } from "../tests/harness/pool.ts";
 import { startSshd } from "../tests/harness/sshd.ts";
 import { freePort } from "./_server_probe.ts";
+import { cryptoCeilingRows } from "./bench_ssh_crypto.ts";
 
 export interface BenchRow {
   metric: string;
@@ -143,6 +145,7 @@ export async function sshBench(totalMb = Number(Deno.env.get("BENCH_MB") ?? 500)
       ratio: `${(ours / openssh).toFixed(2)}×`,
       goal: "≥ 0.5× OpenSSH",
     });
+    rows.push(...await cryptoCeilingRows(CIPHERS as string[]));
 
     // Exec round trip.
     const ourTimes: number[] = [];
