@@ -32,6 +32,18 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
   return -1;
 }
 
+/** Length of the longest end of `hay` that is the start of `needle` (shorter than all of it): what may continue in the next chunk. */
+function partialMatchAtEnd(hay: Uint8Array, needle: Uint8Array): number {
+  for (let k = Math.min(needle.length - 1, hay.length); k > 0; k--) {
+    const at = hay.length - k;
+    if (hay[at] !== needle[0]) continue;
+    let j = 1;
+    while (j < k && hay[at + j] === needle[j]) j++;
+    if (j === k) return k;
+  }
+  return 0;
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
@@ -98,18 +110,21 @@ export async function* multipartParts(stream: ReadableStream<Uint8Array>, bounda
       const headers = new TextDecoder().decode(buf.subarray(0, end));
       buf = buf.subarray(end + 4);
       let finished = false;
+      // Content is yielded as views, not copies: no buffer here is written after it is made.
+      // Only an end that may be the start of a boundary is held back, which is usually nothing,
+      // so the next chunk is taken as it is instead of being copied behind a remainder.
       const body = async function* (): AsyncGenerator<Uint8Array> {
         for (;;) {
           const at = indexOf(buf, delimiter);
           if (at >= 0) {
-            if (at > 0) yield buf.slice(0, at);
+            if (at > 0) yield buf.subarray(0, at);
             buf = buf.subarray(at + delimiter.length);
             finished = true;
             return;
           }
-          const keep = delimiter.length - 1;
+          const keep = partialMatchAtEnd(buf, delimiter);
           if (buf.length > keep) {
-            yield buf.slice(0, buf.length - keep);
+            yield buf.subarray(0, buf.length - keep);
             buf = buf.subarray(buf.length - keep);
           }
           if (!await more()) throw malformed("it ends before the closing boundary");

@@ -38,6 +38,33 @@ Deno.test("multipart: parts come out byte-exact whatever the chunking, names dec
   }
 });
 
+Deno.test("multipart: content passes as views of the chunks that arrived, not copies", async () => {
+  const content = new Uint8Array(64 * 1024).fill(0x61);
+  const { body, contentType } = multipart([{ name: "a.bin", data: content }], "----claworcZ");
+  const sent: Uint8Array[] = [];
+  let at = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (at >= body.length) return c.close();
+      const chunk = body.slice(at, at += 4096);
+      sent.push(chunk);
+      c.enqueue(chunk);
+    },
+  });
+  let bytes = 0, views = 0, pieces = 0;
+  for await (const part of multipartParts(stream, boundaryOf(contentType)!)) {
+    for await (const piece of part.body) {
+      pieces++;
+      bytes += piece.length;
+      if (sent.some((chunk) => chunk.buffer === piece.buffer)) views++;
+    }
+  }
+  assert.equal(bytes, content.length);
+  // Only the first piece (behind the headers, joined to the parser's leading CRLF) is a copy.
+  assert.ok(pieces >= 16, `${pieces} pieces`);
+  assert.equal(views, pieces - 1);
+});
+
 Deno.test("multipart: a body cut short is a 400, not a silent partial file", async () => {
   const { body } = multipart([{ name: "x", data: new Uint8Array(100) }], "b0");
   const cut = body.slice(0, body.length - 20);
