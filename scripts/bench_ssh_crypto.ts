@@ -1,13 +1,16 @@
 /**
- * The SSH transport's ceiling on this machine: how fast ssh2's own packet protection (the code every
- * tunnel, SFTP and terminal byte goes through) seals and opens 32 KiB channel packets on one core
- * under Deno, per cipher we offer, next to OpenSSL's speed for the cipher OpenSSH uses. No socket,
+ * The SSH transport's ceiling on this machine: how fast packet protection (the code every tunnel,
+ * SFTP and terminal byte goes through) seals and opens 32 KiB channel packets on one core under Deno,
+ * per cipher we offer (ssh2's code, and our chacha20-poly1305 that connections use), next to
+ * OpenSSL's speed for the cipher OpenSSH uses. No socket,
  * no peer, no copy to a stream: a transfer can never be faster than this, so it says how much of a
  * throughput gap to OpenSSH is the transport's crypto and how much is everything else.
  */
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import sshCrypto from "ssh2/lib/protocol/crypto.js";
+import createPoly1305 from "ssh2/lib/protocol/crypto/poly1305.js";
+import { ChaChaPolyOpener, ChaChaPolySealer, Poly1305 } from "../core/ssh/chacha_poly.ts";
 import type { BenchRow } from "./bench_ssh.ts";
 
 const MB = 1 << 20;
@@ -31,7 +34,7 @@ interface Opener {
 const MAC_FOR_PLAIN_CIPHER = "hmac-sha2-256-etm@openssh.com";
 
 /** Keys and the sealing/opening pair for `cipher`, wired as ssh2's key exchange wires them. */
-function pair(cipher: string, onWrite: (b: Buffer) => void, onPayload: () => void) {
+function ssh2Pair(cipher: string, onWrite: (b: Buffer) => void, onPayload: () => void) {
   const info = sshCrypto.CIPHER_INFO[cipher] as CipherInfo;
   const mac = info.authLen ? undefined : sshCrypto.MAC_INFO[MAC_FOR_PLAIN_CIPHER] as { len: number };
   const key = randomBytes(info.keyLen), iv = randomBytes(info.ivLen), macKey = mac ? randomBytes(mac.len) : undefined;
@@ -46,21 +49,43 @@ function pair(cipher: string, onWrite: (b: Buffer) => void, onPayload: () => voi
   return { sealer, opener };
 }
 
-/** MB/s of `packets` packets sealed, then the same packets opened, both on this thread. */
-async function measure(cipher: string, packets: number): Promise<{ seal: number; open: number }> {
+let poly: Poly1305 | undefined;
+
+/** Our chacha20-poly1305 (core/ssh/chacha_poly.ts), the one connections use. */
+async function ourPair(onWrite: (b: Buffer) => void, onPayload: () => void) {
+  poly ??= new Poly1305(await createPoly1305());
+  const key = randomBytes(64);
+  return {
+    sealer: new ChaChaPolySealer({ outbound: { seqno: 0, onWrite, cipherKey: key } }, poly),
+    opener: new ChaChaPolyOpener({ inbound: { seqno: 0, onPayload, decipherKey: key } }, poly),
+  };
+}
+
+/** MB/s sealing `packets` packets (output dropped), then opening as many, on this thread. */
+async function measure(cipher: string, ours: boolean, packets: number): Promise<{ seal: number; open: number }> {
   await sshCrypto.init;
+  const make = (onWrite: (b: Buffer) => void, onPayload: () => void) =>
+    ours ? ourPair(onWrite, onPayload) : Promise.resolve(ssh2Pair(cipher, onWrite, onPayload));
+  const data = randomBytes(32 * 1024);
+  const sealAll = (sealer: Sealer) => {
+    for (let i = 0; i < packets; i++) {
+      const packet = sealer.allocPacket(PAYLOAD);
+      data.copy(packet, 5 + 9);
+      sealer.encrypt(packet);
+    }
+  };
+  // Sealing alone: what leaves is dropped, as a socket would take it.
+  const { sealer: timedSealer } = await make(() => {}, () => {});
+  const t0 = performance.now();
+  sealAll(timedSealer);
+  const sealMs = performance.now() - t0;
+  // Opening alone: the same number of packets sealed beforehand by the matching sealer.
   const wire: Buffer[] = [];
   let opened = 0;
-  const { sealer, opener } = pair(cipher, (b) => wire.push(b), () => void opened++);
-  const data = randomBytes(32 * 1024);
-  const t0 = performance.now();
-  for (let i = 0; i < packets; i++) {
-    const packet = sealer.allocPacket(PAYLOAD);
-    data.copy(packet, 5 + 9);
-    sealer.encrypt(packet);
-  }
-  const sealMs = performance.now() - t0;
+  const { sealer, opener } = await make((b) => void wire.push(b), () => void opened++);
+  sealAll(sealer);
   const stream = Buffer.concat(wire);
+  wire.length = 0;
   const t1 = performance.now();
   for (let at = 0; at < stream.length; at += 256 * 1024) {
     opener.decrypt(stream, at, Math.min(stream.length, at + 256 * 1024));
@@ -83,20 +108,35 @@ async function opensslSpeed(evp: string): Promise<number | null> {
   return m ? Number(m[1]) * 1000 / MB : null;
 }
 
-/** One row per cipher we offer: ssh2's seal/open speed on one core, OpenSSL's for the peer's cipher. */
+/**
+ * One row per cipher we offer (ssh2's code), plus ours for chacha20-poly1305: seal/open speed on one
+ * core, next to OpenSSL's for the cipher the OpenSSH peer uses.
+ */
 export async function cryptoCeilingRows(ciphers: readonly string[], packets = 3000): Promise<BenchRow[]> {
   const [gcm, chacha] = [await opensslSpeed("aes-128-gcm"), await opensslSpeed("chacha20-poly1305")];
   const rows: BenchRow[] = [];
-  for (const cipher of ciphers) {
-    if (!(cipher in sshCrypto.CIPHER_INFO)) continue;
-    await measure(cipher, 200); // warm-up (JIT)
-    const r = await measure(cipher, packets);
+  const variants = ciphers.filter((c) => c in sshCrypto.CIPHER_INFO).flatMap((cipher) =>
+    cipher.startsWith("chacha20") ? [{ cipher, ours: true }, { cipher, ours: false }] : [{ cipher, ours: false }]
+  );
+  // Two rounds over all variants, best of each, so neither the JIT's warm-up nor a collection that
+  // happens to fall in one measurement decides the order.
+  const best = new Map<number, { seal: number; open: number }>();
+  for (let round = 0; round < 2; round++) {
+    for (const [i, { cipher, ours }] of variants.entries()) {
+      const r = await measure(cipher, ours, round === 0 ? Math.min(packets, 1000) : packets);
+      const b = best.get(i);
+      best.set(i, { seal: Math.max(b?.seal ?? 0, r.seal), open: Math.max(b?.open ?? 0, r.open) });
+    }
+  }
+  for (const [i, { cipher, ours }] of variants.entries()) {
+    const r = best.get(i)!;
     const peer = cipher.startsWith("chacha20") ? chacha : gcm;
     const peerName = cipher.startsWith("chacha20") ? "chacha20-poly1305" : "aes-128-gcm";
+    const mac = (sshCrypto.CIPHER_INFO[cipher] as CipherInfo).authLen ? "" : ` + ${MAC_FOR_PLAIN_CIPHER}`;
     rows.push({
-      metric: `Transport ceiling, ssh2 sealing / opening 32 KiB packets on one core, no I/O: ${cipher}${
-        (sshCrypto.CIPHER_INFO[cipher] as CipherInfo).authLen ? "" : ` + ${MAC_FOR_PLAIN_CIPHER}`
-      }`,
+      metric: `Transport ceiling, sealing / opening 32 KiB packets on one core, no I/O: ${cipher}${mac} (${
+        ours ? "ours, in use" : "ssh2's code"
+      })`,
       value: `${r.seal.toFixed(0)} / ${r.open.toFixed(0)} MB/s`,
       peer: peer === null ? "openssl not found" : `${peer.toFixed(0)} MB/s openssl ${peerName}`,
       ratio: peer === null ? undefined : `${(r.seal / peer).toFixed(2)}×`,

@@ -11,7 +11,7 @@ export type Client = InstanceType<typeof ssh2.Client>;
 
 let loaded: Promise<typeof ssh2> | undefined;
 
-/** ssh2's module, imported once on first use. */
+/** ssh2's module, imported once on first use, with our chacha20-poly1305 installed (ssh2_install.ts). */
 export function loadSsh2(): Promise<typeof ssh2> {
-  return loaded ??= import("ssh2").then((m) => m.default);
+  return loaded ??= import("./ssh2_install.ts").then(() => import("ssh2")).then((m) => m.default);
 }

@@ -8,6 +8,27 @@ const LARGE_READ_BYTES = 64 * 1024;
 /** A connection whose reads have not filled the small buffer for this long goes back to it. */
 const LARGE_IDLE_MS = 5_000;
 
+/** A queued chunk at least this large is written on its own rather than copied into a joined one. */
+const JOIN_BELOW_BYTES = 16 * 1024;
+
+/** `chunks` in order, with each run of chunks under JOIN_BELOW_BYTES joined into one buffer. */
+export function joinSmall(chunks: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  const flush = () => {
+    if (run.length) out.push(run.length === 1 ? run[0] : Buffer.concat(run));
+    run = [];
+  };
+  for (const chunk of chunks) {
+    if (chunk.length >= JOIN_BELOW_BYTES) {
+      flush();
+      out.push(chunk);
+    } else run.push(chunk);
+  }
+  flush();
+  return out;
+}
+
 export interface TcpSocketOptions {
   /** Time allowed for the TCP connection. */
   timeoutMs: number;
@@ -108,8 +129,15 @@ export class TcpSocket extends Duplex {
     this.#writeAll(chunk).then(() => done(), (e) => done(e as Error));
   }
 
+  /**
+   * Chunks ssh2 queued while a write was pending: runs of small ones are joined (one write for
+   * many), a large one goes as it is (a sealed packet is already one buffer; copying it costs more
+   * than the extra write).
+   */
   override _writev(chunks: { chunk: Uint8Array }[], done: (error?: Error | null) => void): void {
-    this.#writeAll(Buffer.concat(chunks.map((c) => c.chunk))).then(() => done(), (e) => done(e as Error));
+    (async () => {
+      for (const piece of joinSmall(chunks.map((c) => c.chunk))) await this.#writeAll(piece);
+    })().then(() => done(), (e) => done(e as Error));
   }
 
   async #writeAll(data: Uint8Array): Promise<void> {

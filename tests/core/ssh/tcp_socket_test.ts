@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { TcpSocket } from "../../../core/ssh/tcp_socket.ts";
+import { joinSmall, TcpSocket } from "../../../core/ssh/tcp_socket.ts";
 
 /** A TCP server on loopback that hands each accepted connection to `handle`. */
 function server(handle: (conn: Deno.TcpConn) => Promise<void>) {
@@ -106,4 +106,19 @@ Deno.test("TCP socket: a refused connection rejects", async () => {
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
   await assert.rejects(TcpSocket.connect("127.0.0.1", port, { timeoutMs: 5_000 }), /refused/i);
+});
+
+Deno.test("TCP socket: queued writes keep their order; small ones are joined, a sealed 32 KiB packet goes as it is", () => {
+  const small = (n: number, v: number) => new Uint8Array(n).fill(v);
+  const big = new Uint8Array(32 * 1024 + 20).fill(9);
+  const out = joinSmall([small(4, 1), small(16, 2), big, small(16, 3), small(4, 4), big, big]);
+  assert.deepEqual(out.map((c) => c.length), [20, big.length, 20, big.length, big.length]);
+  assert.equal(out[1], big, "the large chunk itself, not a copy");
+  assert.deepEqual(
+    Buffer.concat(out),
+    Buffer.concat([small(4, 1), small(16, 2), big, small(16, 3), small(4, 4), big, big]),
+  );
+  assert.deepEqual(joinSmall([]), []);
+  const one = small(10, 5);
+  assert.equal(joinSmall([one])[0], one);
 });

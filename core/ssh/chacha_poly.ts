@@ -1,0 +1,292 @@
+/**
+ * chacha20-poly1305@openssh.com for ssh2, cheaper per packet than ssh2's own pure-JS path under Deno
+ * (measured in BENCHMARKS.md, "Transport ceiling"). Same construction (OpenSSH's PROTOCOL.chacha20poly1305):
+ * the length is hidden with K_1's keystream, the payload encrypted with K_2 from block 1, and the tag
+ * is Poly1305 over both ciphertexts keyed with K_2's block 0. What changes is the work per packet:
+ *  - one node:crypto cipher per packet instead of three (the Poly1305 key is the first 64 bytes of
+ *    the same K_2 stream whose next block starts the payload; K_1's 4 bytes come from chacha20_block);
+ *  - a sealed packet leaves as one buffer (length, payload, tag) instead of three writes;
+ *  - Poly1305 runs in ssh2's own WebAssembly module, called with our buffers in its memory.
+ * `installChaChaPoly` has ssh2 use these for every connection made after it; `loadSsh2`
+ * (core/ssh/ssh2.ts) runs it before the first.
+ */
+import { Buffer } from "node:buffer";
+import { createCipheriv, createDecipheriv, randomFillSync, timingSafeEqual } from "node:crypto";
+import { chacha20Block, keyWords, seqnoNonce } from "./chacha20_block.ts";
+
+/** ssh2's limit for an incoming packet's length field (RFC 4253 asks for 35,000 at least). */
+const MAX_PACKET_SIZE = 35000;
+const ZEROS_64 = new Uint8Array(64);
+const TAG = 16;
+
+/** ssh2's emscripten Poly1305: `poly1305_auth(out, m1, m1len, m2, m2len, key)` over m1 then m2. */
+export interface Poly1305Wasm {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  _poly1305_auth(out: number, m1: number, m1len: number, m2: number, m2len: number, key: number): void;
+}
+
+/** Computes Poly1305 tags in the module's memory, in a scratch area sized for the largest packet so far. */
+export class Poly1305 {
+  readonly #wasm: Poly1305Wasm;
+  readonly #out: number;
+  readonly #key: number;
+  #data: number;
+  #capacity = 4 + MAX_PACKET_SIZE;
+
+  constructor(wasm: Poly1305Wasm) {
+    this.#wasm = wasm;
+    this.#out = wasm._malloc(TAG);
+    this.#key = wasm._malloc(32);
+    this.#data = wasm._malloc(this.#capacity);
+  }
+
+  /** The tag of `first` followed by `second` under `key` (its first 32 bytes), into `into` at `at`. */
+  tag(key: Uint8Array, first: Uint8Array, second: Uint8Array, into: Uint8Array, at: number): void {
+    const length = first.length + second.length;
+    if (length > this.#capacity) {
+      this.#wasm._free(this.#data);
+      this.#data = this.#wasm._malloc(this.#capacity = length);
+    }
+    const heap = this.#wasm.HEAPU8; // read after any allocation: the module's memory may have grown
+    heap.set(key.subarray(0, 32), this.#key);
+    heap.set(first, this.#data);
+    heap.set(second, this.#data + first.length);
+    this.#wasm._poly1305_auth(this.#out, this.#data, first.length, this.#data + first.length, second.length, this.#key);
+    into.set(this.#wasm.HEAPU8.subarray(this.#out, this.#out + TAG), at);
+  }
+}
+
+/** The nonce block for `seqno` with block counter 0, in OpenSSL's 16-byte chacha20 IV layout. */
+function ivFor(iv: Buffer, seqno: number): Buffer {
+  iv.fill(0);
+  iv.writeUInt32BE(seqno >>> 0, 12);
+  return iv;
+}
+
+/** XORs the first 4 bytes of K_1's keystream for `seqno` into `bytes[at..at+4]`. */
+function maskLength(lengthKey: Uint32Array, seqno: number, bytes: Uint8Array, at: number): void {
+  const [low, high] = seqnoNonce(seqno);
+  const word = chacha20Block(lengthKey, 0, low, high)[0];
+  bytes[at] ^= word & 0xff;
+  bytes[at + 1] ^= (word >>> 8) & 0xff;
+  bytes[at + 2] ^= (word >>> 16) & 0xff;
+  bytes[at + 3] ^= word >>> 24;
+}
+
+/** What ssh2's key exchange passes to a cipher constructor (the fields used here). */
+export interface SealerConfig {
+  outbound: { seqno: number; onWrite(data: Buffer): void; cipherKey: Buffer };
+}
+export interface OpenerConfig {
+  inbound: { seqno: number; onPayload(payload: Buffer): unknown; decipherKey: Buffer };
+}
+
+/** Seals outgoing packets: ssh2's cipher interface (`allocPacket`, `encrypt`, `free`, `outSeqno`). */
+export class ChaChaPolySealer {
+  outSeqno: number;
+  readonly #onWrite: (data: Buffer) => void;
+  readonly #mainKey: Buffer;
+  readonly #lengthKey: Uint32Array;
+  readonly #poly: Poly1305;
+  readonly #iv = Buffer.alloc(16);
+  /** The last packet `allocPacket` made (it has room for the tag). */
+  #roomy: Buffer | null = null;
+  #dead = false;
+
+  constructor(config: SealerConfig, poly: Poly1305) {
+    const out = config.outbound;
+    this.outSeqno = out.seqno;
+    this.#onWrite = out.onWrite;
+    this.#mainKey = Buffer.from(out.cipherKey.subarray(0, 32));
+    this.#lengthKey = keyWords(out.cipherKey.subarray(32, 64));
+    this.#poly = poly;
+  }
+
+  free(): void {
+    this.#dead = true;
+  }
+
+  /**
+   * A packet with its length and padding set, for ssh2 to write the payload at offset 5. It is made
+   * with room for the tag behind it, so `encrypt` can seal it in place.
+   */
+  allocPacket(payloadLen: number): Buffer {
+    let pktLen = 4 + 1 + payloadLen;
+    let padLen = 8 - ((pktLen - 4) & 7);
+    if (padLen < 4) padLen += 8;
+    pktLen += padLen;
+    const packet = Buffer.allocUnsafe(pktLen + TAG).subarray(0, pktLen);
+    packet.writeUInt32BE(pktLen - 4, 0);
+    packet[4] = padLen;
+    randomFillSync(packet, 5 + payloadLen, padLen);
+    this.#roomy = packet;
+    return packet;
+  }
+
+  encrypt(packet: Buffer): void {
+    if (this.#dead) return;
+    const seqno = this.outSeqno;
+    const stream = createCipheriv("chacha20", this.#mainKey, ivFor(this.#iv, seqno));
+    const polyKey = stream.update(ZEROS_64);
+    const body = stream.update(packet.subarray(4));
+    const sealed = packet === this.#roomy
+      ? Buffer.from(packet.buffer, packet.byteOffset, packet.length + TAG)
+      : Buffer.allocUnsafe(packet.length + TAG);
+    this.#roomy = null;
+    if (sealed !== packet) sealed.set(packet.subarray(0, 4), 0);
+    maskLength(this.#lengthKey, seqno, sealed, 0);
+    sealed.set(body, 4);
+    this.#poly.tag(polyKey, sealed.subarray(0, 4), body, sealed, 4 + body.length);
+    this.outSeqno = (seqno + 1) >>> 0;
+    this.#onWrite(sealed);
+  }
+}
+
+/** Opens incoming bytes packet by packet: ssh2's decipher interface (`decrypt`, `free`, `inSeqno`). */
+export class ChaChaPolyOpener {
+  inSeqno: number;
+  /** Public and mutable as in ssh2: a re-key re-points it at the key exchange's handler. */
+  _onPayload: (payload: Buffer) => unknown;
+  readonly #mainKey: Buffer;
+  readonly #lengthKey: Uint32Array;
+  readonly #poly: Poly1305;
+  readonly #iv = Buffer.alloc(16);
+  /** The encrypted length field as it arrived, and how much of it did. */
+  readonly #lengthBytes = Buffer.alloc(4);
+  readonly #lengthPlain = Buffer.alloc(4);
+  #lengthPos = 0;
+  /** The decrypted packet length (bytes after the length field, tag excluded). */
+  #len = 0;
+  #packet: Uint8Array | null = null;
+  #packetPos = 0;
+  readonly #mac = Buffer.alloc(TAG);
+  #macPos = 0;
+  readonly #expected = Buffer.alloc(TAG);
+
+  constructor(config: OpenerConfig, poly: Poly1305) {
+    const inb = config.inbound;
+    this.inSeqno = inb.seqno;
+    this._onPayload = inb.onPayload;
+    this.#mainKey = Buffer.from(inb.decipherKey.subarray(0, 32));
+    this.#lengthKey = keyWords(inb.decipherKey.subarray(32, 64));
+    this.#poly = poly;
+  }
+
+  free(): void {}
+
+  /**
+   * Consumes `data[p..dataLen)`, calling `onPayload` for each whole, authenticated packet. As in
+   * ssh2, a defined return from `onPayload` stops here and is returned (false: the offset reached).
+   */
+  decrypt(data: Buffer, p: number, dataLen: number): unknown {
+    while (p < dataLen) {
+      if (this.#lengthPos < 4) {
+        while (this.#lengthPos < 4 && p < dataLen) this.#lengthBytes[this.#lengthPos++] = data[p++];
+        if (this.#lengthPos < 4) return;
+        this.#lengthPlain.set(this.#lengthBytes);
+        maskLength(this.#lengthKey, this.inSeqno, this.#lengthPlain, 0);
+        this.#len = this.#lengthPlain.readUInt32BE(0);
+        if (this.#len > MAX_PACKET_SIZE || this.#len < 8 || (this.#len & 7) !== 0) {
+          throw new Error("Bad packet length");
+        }
+      }
+      if (this.#packetPos < this.#len) {
+        if (p >= dataLen) return;
+        const nb = Math.min(this.#len - this.#packetPos, dataLen - p);
+        const piece = data.subarray(p, p + nb);
+        // A packet that arrived whole is used where it lies; otherwise it is gathered.
+        if (nb === this.#len) this.#packet = piece;
+        else (this.#packet ??= new Uint8Array(this.#len)).set(piece, this.#packetPos);
+        p += nb;
+        this.#packetPos += nb;
+        if (this.#packetPos < this.#len || p >= dataLen) return;
+      }
+      {
+        const nb = Math.min(TAG - this.#macPos, dataLen - p);
+        this.#mac.set(data.subarray(p, p + nb), this.#macPos);
+        p += nb;
+        this.#macPos += nb;
+        if (this.#macPos < TAG) return;
+      }
+      const packet = this.#packet!;
+      const stream = createDecipheriv("chacha20", this.#mainKey, ivFor(this.#iv, this.inSeqno));
+      const polyKey = stream.update(ZEROS_64);
+      this.#poly.tag(polyKey, this.#lengthBytes, packet, this.#expected, 0);
+      if (!timingSafeEqual(this.#expected, this.#mac)) throw new Error("Invalid MAC");
+      const plain = stream.update(packet);
+      const payload = plain.subarray(1, plain.length - plain[0]);
+
+      this.inSeqno = (this.inSeqno + 1) >>> 0;
+      this.#lengthPos = 0;
+      this.#len = 0;
+      this.#packet = null;
+      this.#packetPos = 0;
+      this.#macPos = 0;
+
+      const ret = this._onPayload(payload);
+      if (ret !== undefined) return ret === false ? p : ret;
+    }
+  }
+}
+
+/** ssh2's own chacha20-poly1305 objects, as they hold their keys and state (private fields of ssh2 1.17). */
+interface Ssh2Sealer {
+  outSeqno?: number;
+  _onWrite?: (data: Buffer) => void;
+  _encKeyMain?: Buffer;
+  _encKeyPktLen?: Buffer;
+}
+interface Ssh2Opener {
+  inSeqno?: number;
+  _onPayload?: (payload: Buffer) => unknown;
+  _decKeyMain?: Buffer;
+  _decKeyPktLen?: Buffer;
+}
+
+/** Ours in place of ssh2's sealer, with its keys, sequence number and output; anything else as it is. */
+function sealerFor(cipher: unknown, poly: Poly1305): unknown {
+  const c = cipher as Ssh2Sealer | null;
+  if (c?.constructor?.name !== "ChaChaPolyCipherNative") return cipher;
+  if (typeof c.outSeqno !== "number" || !c._onWrite || !c._encKeyMain || !c._encKeyPktLen) return cipher;
+  const cipherKey = Buffer.concat([c._encKeyMain, c._encKeyPktLen]);
+  return new ChaChaPolySealer({ outbound: { seqno: c.outSeqno, onWrite: c._onWrite, cipherKey } }, poly);
+}
+
+function openerFor(decipher: unknown, poly: Poly1305): unknown {
+  const d = decipher as Ssh2Opener | null;
+  if (d?.constructor?.name !== "ChaChaPolyDecipherNative") return decipher;
+  if (typeof d.inSeqno !== "number" || !d._onPayload || !d._decKeyMain || !d._decKeyPktLen) return decipher;
+  const decipherKey = Buffer.concat([d._decKeyMain, d._decKeyPktLen]);
+  return new ChaChaPolyOpener({ inbound: { seqno: d.inSeqno, onPayload: d._onPayload, decipherKey } }, poly);
+}
+
+/** Makes every assignment of `field` on instances of `proto` store `convert(value)` instead. */
+function convertOnAssign(proto: object, field: string, convert: (value: unknown) => unknown): void {
+  const slot = Symbol(field);
+  Object.defineProperty(proto, field, {
+    configurable: true,
+    get(this: Record<symbol, unknown>) {
+      return this[slot];
+    },
+    set(this: Record<symbol, unknown>, value: unknown) {
+      this[slot] = convert(value);
+    },
+  });
+}
+
+const INSTALLED = Symbol.for("claworc.chachaPoly");
+
+/**
+ * Makes ssh2 use our chacha20-poly1305: each time ssh2's key exchange gives a connection (an
+ * instance of ssh2's Protocol, whose prototype is `protocolPrototype`) a new chacha20-poly1305
+ * cipher or decipher, ours takes its place with the same keys and sequence number. Other ciphers
+ * stay ssh2's. Works whenever ssh2 was loaded, for connections made afterwards. Idempotent.
+ */
+export function installChaChaPoly(protocolPrototype: object, poly: Poly1305): void {
+  if (Object.hasOwn(protocolPrototype, INSTALLED)) return;
+  Object.defineProperty(protocolPrototype, INSTALLED, { value: true });
+  convertOnAssign(protocolPrototype, "_cipher", (c) => sealerFor(c, poly));
+  convertOnAssign(protocolPrototype, "_decipher", (d) => openerFor(d, poly));
+}
