@@ -3,6 +3,7 @@
  * round trip (ours vs OpenSSH ControlMaster reuse), connect time and memory per idle connection.
  * Everything runs against a real sshd from the test harness on loopback.
  */
+import process from "node:process";
 import { CIPHERS } from "../core/ssh/connection.ts";
 import { poolFixture } from "../tests/harness/pool.ts";
 import { startSshd } from "../tests/harness/sshd.ts";
@@ -92,10 +93,13 @@ export async function sshBench(totalMb = Number(Deno.env.get("BENCH_MB") ?? 500)
       return async (chunk) =>
         void await c.write(chunk).then(async (n) => n < chunk.length && await c.write(chunk.subarray(n)));
     });
+    const cpu0 = process.cpuUsage();
     const ours = await throughput(totalMb, async (port) => {
       const ch = await conn.forward("127.0.0.1", port);
       return (chunk) => new Promise<void>((resolve) => ch.write(chunk) ? resolve() : ch.once("drain", () => resolve()));
     });
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPerMb = (cpu.user + cpu.system) / 1000 / totalMb;
     const lport = freePort();
     let openssh = 0;
     {
@@ -139,7 +143,8 @@ export async function sshBench(totalMb = Number(Deno.env.get("BENCH_MB") ?? 500)
       }
     }
     rows.push({
-      metric: `Tunnel throughput, ${totalMb} MB (raw loopback: ${raw.toFixed(0)} MB/s)`,
+      metric: `Tunnel throughput, ${totalMb} MB (raw loopback: ${raw.toFixed(0)} MB/s; ` +
+        `this process's CPU ${cpuPerMb.toFixed(1)} ms per MB, sink included)`,
       value: `${ours.toFixed(0)} MB/s`,
       peer: `${openssh.toFixed(0)} MB/s ssh -L aes128-gcm`,
       ratio: `${(ours / openssh).toFixed(2)}×`,

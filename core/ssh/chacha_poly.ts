@@ -3,8 +3,8 @@
  * (measured in BENCHMARKS.md, "Transport ceiling"). Same construction (OpenSSH's PROTOCOL.chacha20poly1305):
  * the length is hidden with K_1's keystream, the payload encrypted with K_2 from block 1, and the tag
  * is Poly1305 over both ciphertexts keyed with K_2's block 0. What changes is the work per packet:
- *  - one node:crypto cipher per packet instead of three (the Poly1305 key is the first 64 bytes of
- *    the same K_2 stream whose next block starts the payload; K_1's 4 bytes come from chacha20_block);
+ *  - one node:crypto cipher per packet instead of three (the Poly1305 key is the start of block 0 of
+ *    the same K_2 stream whose block 1 starts the payload; K_1's 4 bytes come from chacha20_block);
  *  - a sealed packet leaves as one buffer (length, payload, tag) instead of three writes;
  *  - Poly1305 runs in ssh2's own WebAssembly module, called with our buffers in its memory.
  * `installChaChaPoly` has ssh2 use these for every connection made after it; `loadSsh2`
@@ -131,11 +131,13 @@ export class ChaChaPolySealer {
     const stream = createCipheriv("chacha20", this.#mainKey, ivFor(this.#iv, seqno));
     const polyKey = stream.update(ZEROS_64);
     const body = stream.update(packet.subarray(4));
-    const sealed = packet === this.#roomy
+    // In place when the packet is the one allocPacket made with room for the tag; a copy otherwise.
+    const inPlace = packet === this.#roomy;
+    this.#roomy = null;
+    const sealed = inPlace
       ? Buffer.from(packet.buffer, packet.byteOffset, packet.length + TAG)
       : Buffer.allocUnsafe(packet.length + TAG);
-    this.#roomy = null;
-    if (sealed !== packet) sealed.set(packet.subarray(0, 4), 0);
+    if (!inPlace) sealed.set(packet.subarray(0, 4), 0);
     maskLength(this.#lengthKey, seqno, sealed, 0);
     sealed.set(body, 4);
     this.#poly.tag(polyKey, sealed.subarray(0, 4), body, sealed, 4 + body.length);
