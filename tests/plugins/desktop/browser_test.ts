@@ -48,6 +48,11 @@ Deno.test({
       await status.filter({ hasText: "Connected" }).waitFor({ timeout: 90_000 });
       // Refused attempts before that (503 while websockify or x11vnc start) are logged by the browser and noVNC.
       errors.length = 0;
+      const connectedAt = new Date().toISOString();
+      // What the SSH link did since then, for a failure message (a dropped link makes the view reconnect).
+      const sshSince = () =>
+        server.services.sshEvents.list(id, 50).filter((e) => e.at >= connectedAt)
+          .map((e) => `${e.at} ${e.type} ${e.to_state ?? ""} ${JSON.stringify(e.details)}`);
 
       // A real framebuffer, scaled into the panel: many colours (Chromium's window on the display), not one.
       await until(async () => Number(await page.evaluate(CANVAS_COLOURS)) >= 3, 30_000, "a non-blank framebuffer");
@@ -128,7 +133,7 @@ Deno.test({
       await page.click('[data-testid="desktop-release"]');
       await control.filter({ hasText: "View only · nobody has control" }).waitFor({ timeout: 10_000 });
       await popout.locator('[data-testid="desktop-control"]', { hasText: "nobody has control" }).waitFor();
-      assert.deepEqual(errors, [], "no page errors");
+      assert.deepEqual(errors, [], `no page errors; SSH events since the view connected: ${sshSince().join("; ")}`);
 
       // The SSH connection drops under the open view: the island reconnects by itself once SSH is back.
       server.services.ssh.current(id)?.close();
