@@ -56,8 +56,8 @@ async function ourPair(onWrite: (b: Buffer) => void, onPayload: () => void) {
   poly ??= new Poly1305(await createPoly1305());
   const key = randomBytes(64);
   return {
-    sealer: new ChaChaPolySealer({ outbound: { seqno: 0, onWrite, cipherKey: key } }, poly),
-    opener: new ChaChaPolyOpener({ inbound: { seqno: 0, onPayload, decipherKey: key } }, poly),
+    sealer: new ChaChaPolySealer({ key, seqno: 0 }, onWrite, poly),
+    opener: new ChaChaPolyOpener({ key, seqno: 0 }, onPayload, poly),
   };
 }
 

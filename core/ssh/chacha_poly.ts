@@ -75,12 +75,10 @@ function maskLength(lengthKey: Uint32Array, seqno: number, bytes: Uint8Array, at
   bytes[at + 3] ^= word >>> 24;
 }
 
-/** What ssh2's key exchange passes to a cipher constructor (the fields used here). */
-export interface SealerConfig {
-  outbound: { seqno: number; onWrite(data: Buffer): void; cipherKey: Buffer };
-}
-export interface OpenerConfig {
-  inbound: { seqno: number; onPayload(payload: Buffer): unknown; decipherKey: Buffer };
+/** A direction's 64-byte key (K_2 then K_1, as the key exchange derives it) and next sequence number. */
+export interface DirectionKeys {
+  key: Uint8Array;
+  seqno: number;
 }
 
 /** Seals outgoing packets: ssh2's cipher interface (`allocPacket`, `encrypt`, `free`, `outSeqno`). */
@@ -95,12 +93,11 @@ export class ChaChaPolySealer {
   #roomy: Buffer | null = null;
   #dead = false;
 
-  constructor(config: SealerConfig, poly: Poly1305) {
-    const out = config.outbound;
-    this.outSeqno = out.seqno;
-    this.#onWrite = out.onWrite;
-    this.#mainKey = Buffer.from(out.cipherKey.subarray(0, 32));
-    this.#lengthKey = keyWords(out.cipherKey.subarray(32, 64));
+  constructor(keys: DirectionKeys, onWrite: (data: Buffer) => void, poly: Poly1305) {
+    this.outSeqno = keys.seqno;
+    this.#onWrite = onWrite;
+    this.#mainKey = Buffer.from(keys.key.subarray(0, 32));
+    this.#lengthKey = keyWords(keys.key.subarray(32, 64));
     this.#poly = poly;
   }
 
@@ -167,12 +164,11 @@ export class ChaChaPolyOpener {
   #macPos = 0;
   readonly #expected = Buffer.alloc(TAG);
 
-  constructor(config: OpenerConfig, poly: Poly1305) {
-    const inb = config.inbound;
-    this.inSeqno = inb.seqno;
-    this._onPayload = inb.onPayload;
-    this.#mainKey = Buffer.from(inb.decipherKey.subarray(0, 32));
-    this.#lengthKey = keyWords(inb.decipherKey.subarray(32, 64));
+  constructor(keys: DirectionKeys, onPayload: (payload: Buffer) => unknown, poly: Poly1305) {
+    this.inSeqno = keys.seqno;
+    this._onPayload = onPayload;
+    this.#mainKey = Buffer.from(keys.key.subarray(0, 32));
+    this.#lengthKey = keyWords(keys.key.subarray(32, 64));
     this.#poly = poly;
   }
 
@@ -252,16 +248,16 @@ function sealerFor(cipher: unknown, poly: Poly1305): unknown {
   const c = cipher as Ssh2Sealer | null;
   if (c?.constructor?.name !== "ChaChaPolyCipherNative") return cipher;
   if (typeof c.outSeqno !== "number" || !c._onWrite || !c._encKeyMain || !c._encKeyPktLen) return cipher;
-  const cipherKey = Buffer.concat([c._encKeyMain, c._encKeyPktLen]);
-  return new ChaChaPolySealer({ outbound: { seqno: c.outSeqno, onWrite: c._onWrite, cipherKey } }, poly);
+  const key = Buffer.concat([c._encKeyMain, c._encKeyPktLen]);
+  return new ChaChaPolySealer({ key, seqno: c.outSeqno }, c._onWrite, poly);
 }
 
 function openerFor(decipher: unknown, poly: Poly1305): unknown {
   const d = decipher as Ssh2Opener | null;
   if (d?.constructor?.name !== "ChaChaPolyDecipherNative") return decipher;
   if (typeof d.inSeqno !== "number" || !d._onPayload || !d._decKeyMain || !d._decKeyPktLen) return decipher;
-  const decipherKey = Buffer.concat([d._decKeyMain, d._decKeyPktLen]);
-  return new ChaChaPolyOpener({ inbound: { seqno: d.inSeqno, onPayload: d._onPayload, decipherKey } }, poly);
+  const key = Buffer.concat([d._decKeyMain, d._decKeyPktLen]);
+  return new ChaChaPolyOpener({ key, seqno: d.inSeqno }, d._onPayload, poly);
 }
 
 /** Makes every assignment of `field` on instances of `proto` store `convert(value)` instead. */

@@ -19,13 +19,15 @@ const newKey = () => randomBytes(64);
 
 function ourSealer(key: Buffer, seqno: number, wire: Buffer[]) {
   return new ChaChaPolySealer(
-    { outbound: { seqno, onWrite: (b) => void wire.push(Buffer.from(b)), cipherKey: key } },
+    { key, seqno },
+    (b) => void wire.push(Buffer.from(b)),
     poly,
   );
 }
 function ourOpener(key: Buffer, seqno: number, payloads: Buffer[]) {
   return new ChaChaPolyOpener(
-    { inbound: { seqno, onPayload: (p) => void payloads.push(Buffer.from(p)), decipherKey: key } },
+    { key, seqno },
+    (p) => void payloads.push(Buffer.from(p)),
     poly,
   );
 }
@@ -153,7 +155,8 @@ Deno.test("chacha20-poly1305: a defined answer from onPayload stops there and gi
   const stream = Buffer.concat(wire);
   const seen: string[] = [];
   const opener = new ChaChaPolyOpener(
-    { inbound: { seqno: 0, onPayload: (p) => (seen.push(p.toString()), false), decipherKey: key } },
+    { key, seqno: 0 },
+    (p) => (seen.push(p.toString()), false),
     poly,
   );
   assert.equal(opener.decrypt(stream, 0, stream.length), wire[0].length);
