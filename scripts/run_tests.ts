@@ -3,7 +3,11 @@
  * islands and runs every test with a JUnit report in test-results/junit.xml (`.ci/run` counts it).
  * Under CI=true a missing component is an error, never a skip.
  */
+import { podman, writePodmanConfig } from "../tests/harness/podman.ts";
+
 const CI = Deno.env.get("CI") === "true";
+/** Anything in the tests' own Podman store older than this was left by an earlier, interrupted run. */
+const LEFTOVER_AGE_S = 2 * 3600;
 const CHROMIUM = "/usr/bin/chromium";
 
 /** Debian packages the tests drive for real, and a file that proves each is installed. */
@@ -50,8 +54,31 @@ async function ensurePackages(): Promise<string[]> {
   return still.map((n) => n.pkg);
 }
 
+/**
+ * Removes what interrupted runs left in the tests' private Podman store (containers whose processes
+ * are gone but are still listed as running, their networks with routes and firewall rules, anonymous
+ * volumes): over many runs they pile up and take addresses. Only things older than LEFTOVER_AGE_S go,
+ * so a run going on next to this one keeps its own. Images stay (they are the cache).
+ */
+async function removeLeftovers(): Promise<void> {
+  const env = await writePodmanConfig();
+  const now = Date.now() / 1000;
+  const containers = JSON.parse(await podman(["ps", "-a", "--format", "json"], env)) as {
+    Id: string;
+    Names: string[];
+    Created: number;
+  }[];
+  const old = containers.filter((c) => now - c.Created > LEFTOVER_AGE_S);
+  for (const c of old) await podman(["rm", "--force", "--time", "0", c.Id], env).catch(() => {});
+  const until = `until=${LEFTOVER_AGE_S / 3600}h`;
+  await podman(["network", "prune", "--force", "--filter", until], env).catch(() => {});
+  await podman(["volume", "prune", "--force", "--filter", until], env).catch(() => {});
+  if (old.length) console.log(`Removed ${old.length} leftover test containers: ${old.map((c) => c.Names[0]).join(", ")}`);
+}
+
 const deno = Deno.execPath();
 const hasChromium = !(await ensurePackages()).includes("chromium");
+await removeLeftovers().catch((e) => console.warn(`Leftovers of earlier runs stay: ${(e as Error).message}`));
 if (await run(deno, ["task", "build"]) !== 0) Deno.exit(1);
 await Deno.mkdir("test-results", { recursive: true });
 const junit = "test-results/junit.xml";

@@ -16,8 +16,18 @@ import type { OperationKind, OperationRun, Operations, StepName } from "./operat
 import { adoptEngineState, CREATION_FAILED, reconcileWithEngine } from "./reconcile.ts";
 import { instanceName } from "./slug.ts";
 
-/** How long each readiness step may take. OpenClaw's gateway alone needs ≈ 15 s on a quiet machine. */
-export const STEP_TIMEOUTS = { sshd: 60_000, tunnels: 60_000, gateway: 60_000 };
+/**
+ * How long each readiness step may take. OpenClaw's gateway alone needs ≈ 15 s on a quiet machine, and
+ * several times that on a busy one (or when its configuration is changed, restarting it, while it starts).
+ */
+export const STEP_TIMEOUTS = { sshd: 60_000, tunnels: 60_000, gateway: 120_000 };
+/**
+ * Steps after SSH connected: the instance already runs and can be reached, so a service inside it that
+ * is slow to answer leaves it running (with the reason shown) instead of removing or stopping it.
+ */
+const SERVICE_STEPS: readonly string[] = ["tunnels", "gateway"];
+/** How long a service that missed its step is still watched for, to clear the instance's reason. */
+const LATE_SERVICE_WATCH_MS = 10 * 60_000;
 const SYSTEM: AuditActor = { id: null, name: "system" };
 
 /** What an admin asks for; everything but the display name has a default from settings. */
@@ -305,11 +315,16 @@ export class InstanceLifecycle {
     const run = this.d.operations.begin(inst.id, how.kind, steps);
     return this.#bringUp(backend, inst, how, run).then(
       () => run.succeed(),
-      (e) =>
-        this.#stopping
+      (e) => {
+        if (this.#stopping) {
           // The control plane is shutting down under it: nothing is rolled back; the next start resumes it.
-          ? this.d.log.info("instance operation interrupted by shutdown", { instance: inst.name, kind: how.kind })
-          : this.#failed(backend, inst, actor, how, run, (e as Error).message),
+          return this.d.log.info("instance operation interrupted by shutdown", { instance: inst.name, kind: how.kind });
+        }
+        const failed = run.op.steps.find((s) => s.state === "failed")?.name ?? "";
+        return SERVICE_STEPS.includes(failed)
+          ? this.#serviceLate(inst, actor, how, run, (e as Error).message)
+          : this.#failed(backend, inst, actor, how, run, (e as Error).message);
+      },
     ).catch((e) => this.d.log.error("instance operation clean-up failed", { instance: inst.name, error: String(e) }))
       .finally(() => this.#busy.delete(inst.id));
   }
@@ -341,6 +356,32 @@ export class InstanceLifecycle {
     });
     this.d.log.warn("instance operation failed", { instance: inst.name, kind: how.kind, step: failed, error: cause });
     run.fail(cause);
+  }
+
+  /**
+   * The instance runs and SSH is connected, but one of its services did not answer in time: it stays
+   * running with the reason shown, the operation is marked failed, and the service is watched for a
+   * while longer so the reason goes once it answers.
+   */
+  #serviceLate(inst: InstanceSummary, actor: AuditActor, how: BringUp, run: OperationRun, cause: string): void {
+    const step = run.op.steps.find((s) => s.state === "failed")!;
+    const reason = `${step.label} did not happen in time (${cause}); the instance runs, and this clears once it does.`;
+    this.d.instances.setStatus(inst.id, "running", reason);
+    this.d.audit.record({
+      actor,
+      action: `instance.${how.kind === "resume" ? "create" : how.kind}`,
+      target: inst.name,
+      instanceId: inst.id,
+      outcome: "failure",
+      details: { step: step.name, reason: cause, kept_running: true },
+    });
+    this.d.log.warn("instance service late", { instance: inst.name, kind: how.kind, step: step.name, error: cause });
+    run.fail(cause);
+    const target = step.name === "tunnels" ? "desktop" : "gateway";
+    this.d.ssh.waitForTunnel(inst.id, target, LATE_SERVICE_WATCH_MS).then(() => {
+      const now = this.d.instances.get(inst.id);
+      if (now.status === "running" && now.status_reason === reason) this.d.instances.setStatus(inst.id, "running");
+    }).catch(() => {/* still late, stopped or deleted: the reason stays until the next status change */});
   }
 
   async #bringUp(backend: RuntimeBackend, inst: InstanceSummary, how: BringUp, run: OperationRun): Promise<void> {

@@ -30,7 +30,8 @@ export interface InstanceWorld {
 /**
  * Builds that world for a feature plugin's test: the plugins `makePlugins` returns replace the built-in
  * ones of the same name (made anew for each app), the docker backend gets its own network prefix, and
- * the call returns once SSH is connected; `options.agentConfig` changes OpenClaw config timeouts.
+ * the call returns once the creation has ended and SSH is connected; `options.agentConfig` changes
+ * OpenClaw config timeouts.
  */
 export async function instanceWorld(
   tag: string,
@@ -84,7 +85,9 @@ export async function instanceWorld(
     if (created.status !== 201) throw new Error(`create answered ${created.status}: ${await created.text()}`);
     const { id } = await created.json();
     name = t.services.instances.get(id).name;
-    await until(() => t.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
+    // Ready as a user sees it: the creation ended (its gateway answered, or it was kept running late).
+    await until(() => t.services.operations.latest(id)?.state !== "running", 300_000, "the creation to end");
+    await until(() => t.services.ssh.status(id).state === "connected", 60_000, "SSH to the new instance");
     return Object.assign(world, { admin, id, name });
   } catch (e) {
     await close();

@@ -22,6 +22,7 @@ Deno.test({
       (req, info) => t().app.fetch(req, info),
     );
     const clients: ChatClient[] = [];
+    const refusals: string[] = [];
     const put = async (path: string, body: unknown) => {
       const res = await t().request("PUT", path, { cookie: admin, body });
       assert.equal(res.status, 200, await res.clone().text());
@@ -50,9 +51,10 @@ Deno.test({
         clients.push(c);
         await until(() => c.ready() || c.closed !== null, 60_000, "the chat to be ready or closed");
         if (c.ready()) return c;
+        refusals.push(`${new Date().toISOString()} ${c.closed?.code} ${c.of("error").at(-1)?.message}`);
         await new Promise((r) => setTimeout(r, 1_000));
       }
-      throw new Error("the chat never became ready");
+      throw new Error(`the chat never became ready; its last closes: ${refusals.slice(-5).join("; ")}`);
     };
     /** Sends one message; returns the reply's text (or the error) and what the fake model was asked. */
     const ask = async (marker: string) => {
@@ -168,8 +170,14 @@ Deno.test({
         id,
         `tail -n 40 /var/log/claworc/openclaw.log; tail -n 5 ${FAKE_MODEL_LOG}`,
       )
-        .catch(() => null);
-      console.error("gateway log:", log?.stdout);
+        .catch((e) => ({ stdout: `(no log: ${e.message})` }));
+      console.error("gateway log:", log.stdout);
+      console.error(
+        "SSH events:",
+        t().services.sshEvents.list(id, 30).map((e) =>
+          `${e.at} ${e.type} ${e.to_state ?? ""} ${JSON.stringify(e.details)}`
+        ),
+      );
       throw e;
     } finally {
       for (const c of clients) c.close();
