@@ -377,11 +377,31 @@ export class InstanceLifecycle {
     });
     this.d.log.warn("instance service late", { instance: inst.name, kind: how.kind, step: step.name, error: cause });
     run.fail(cause);
-    const target = step.name === "tunnels" ? "desktop" : "gateway";
-    this.d.ssh.waitForTunnel(inst.id, target, LATE_SERVICE_WATCH_MS).then(() => {
-      const now = this.d.instances.get(inst.id);
-      if (now.status === "running" && now.status_reason === reason) this.d.instances.setStatus(inst.id, "running");
-    }).catch(() => {/* still late, stopped or deleted: the reason stays until the next status change */});
+    void this.#clearWhenHealthy(inst.id, step.name === "tunnels" ? "desktop" : "gateway", reason);
+  }
+
+  /**
+   * Clears `reason` once a tunnel probe on the live connection finds `target` healthy (it never connects,
+   * so a stopped instance stays stopped); gives up after LATE_SERVICE_WATCH_MS, or as soon as the
+   * instance is gone, its status says something else or the control plane stops.
+   */
+  async #clearWhenHealthy(id: number, target: string, reason: string): Promise<void> {
+    const ours = () => {
+      if (this.#stopping) return false;
+      try {
+        const now = this.d.instances.get(id);
+        return now.status === "running" && now.status_reason === reason;
+      } catch {
+        return false; // deleted
+      }
+    };
+    for (const end = performance.now() + LATE_SERVICE_WATCH_MS; performance.now() < end && ours();) {
+      await new Promise((r) => setTimeout(r, 3_000));
+      await this.d.ssh.probeInstanceTunnels(id);
+      if (ours() && this.d.ssh.health(id).tunnels.find((t) => t.label === target)?.status === "healthy") {
+        return this.d.instances.setStatus(id, "running");
+      }
+    }
   }
 
   async #bringUp(backend: RuntimeBackend, inst: InstanceSummary, how: BringUp, run: OperationRun): Promise<void> {

@@ -298,6 +298,12 @@ export class SshPool {
     return this.#probeTunnelsOf(this.#live());
   }
 
+  /** The same probe on one instance's live connection only; never connects (nothing when there is none). */
+  probeInstanceTunnels(instanceId: number): Promise<void> {
+    const link = this.#links.get(instanceId);
+    return link?.conn && !link.conn.closed ? this.#probeTunnelsOf([link]) : Promise.resolve();
+  }
+
   async #probeTunnelsOf(links: Link[]): Promise<void> {
     const { tunnelProbeTimeoutMs } = this.deps.options;
     const now = () => new Date(this.deps.clock.now()).toISOString();
