@@ -9,7 +9,7 @@ Deno.test({
   async fn() {
     const tag = crypto.randomUUID().slice(0, 6);
     // The world returns as soon as SSH is up, while the creation still waits for the desktop tunnel and gateway.
-    const w = await instanceWorld(tag, () => [], `Shutdown ${tag}`);
+    const w = await instanceWorld(tag, () => [], `Shutdown ${tag}`, { returnAtSsh: true });
     try {
       assert.equal(w.t.services.operations.latest(w.id)?.state, "running", "the creation is still running");
       const t = await w.restart();

@@ -30,14 +30,15 @@ export interface InstanceWorld {
 /**
  * Builds that world for a feature plugin's test: the plugins `makePlugins` returns replace the built-in
  * ones of the same name (made anew for each app), the docker backend gets its own network prefix, and
- * the call returns once the creation has ended and SSH is connected; `options.agentConfig` changes
- * OpenClaw config timeouts.
+ * the call returns once the creation has ended and SSH is connected (with `options.returnAtSsh`, as
+ * soon as SSH is, while the creation may still wait for the desktop and gateway); `options.agentConfig`
+ * changes OpenClaw config timeouts.
  */
 export async function instanceWorld(
   tag: string,
   makePlugins: () => Plugin[],
   displayName: string,
-  options: { agentConfig?: Partial<AgentConfigOptions> } = {},
+  options: { agentConfig?: Partial<AgentConfigOptions>; returnAtSsh?: boolean } = {},
 ): Promise<InstanceWorld> {
   const service = await startPodman();
   await buildAgentImage(undefined, service.env);
@@ -86,8 +87,10 @@ export async function instanceWorld(
     const { id } = await created.json();
     name = t.services.instances.get(id).name;
     // Ready as a user sees it: the creation ended (its gateway answered, or it was kept running late).
-    await until(() => t.services.operations.latest(id)?.state !== "running", 300_000, "the creation to end");
-    await until(() => t.services.ssh.status(id).state === "connected", 60_000, "SSH to the new instance");
+    if (!options.returnAtSsh) {
+      await until(() => t.services.operations.latest(id)?.state !== "running", 300_000, "the creation to end");
+    }
+    await until(() => t.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
     return Object.assign(world, { admin, id, name });
   } catch (e) {
     await close();

@@ -28,7 +28,7 @@ export interface UiWorld {
 
 /**
  * Builds that world for a browser test: `plugins` replace the built-in ones of the same name, and the
- * call returns once SSH to the new instance is connected.
+ * call returns once the creation has ended and SSH to the new instance is connected.
  */
 export async function uiWorld(tag: string, plugins: Plugin[] = []): Promise<UiWorld> {
   const podman = await startPodman();
@@ -75,7 +75,9 @@ export async function uiWorld(tag: string, plugins: Plugin[] = []): Promise<UiWo
     if (created.status !== 201) throw new Error(`create answered ${created.status}: ${await created.text()}`);
     const { id } = await created.json();
     name = server.services.instances.get(id).name;
-    await until(() => server.services.ssh.status(id).state === "connected", 240_000, "SSH to the new instance");
+    // Ready as a user sees it: the creation ended (its gateway answered, or it was kept running late).
+    await until(() => server.services.operations.latest(id)?.state !== "running", 300_000, "the creation to end");
+    await until(() => server.services.ssh.status(id).state === "connected", 60_000, "SSH to the new instance");
     const page = async () => {
       const [k, v] = cookie.split("=");
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
