@@ -346,16 +346,14 @@ export class InstanceLifecycle {
       await backend.remove(inst.name).catch((re) => reason += ` (clean-up failed too: ${(re as Error).message})`);
     }
     this.d.instances.setStatus(inst.id, "error", reason);
-    this.d.audit.record({
-      actor,
-      action: `instance.${how.kind === "resume" ? "create" : how.kind}`,
-      target: inst.name,
-      instanceId: inst.id,
-      outcome: "failure",
-      details: { step: failed, reason: cause, container_log_tail: logs.slice(-2000) },
-    });
+    this.#auditFailure(inst, actor, how, { step: failed, reason: cause, container_log_tail: logs.slice(-2000) });
     this.d.log.warn("instance operation failed", { instance: inst.name, kind: how.kind, step: failed, error: cause });
     run.fail(cause);
+  }
+
+  #auditFailure(inst: InstanceSummary, actor: AuditActor, how: BringUp, details: Record<string, unknown>): void {
+    const action = `instance.${how.kind === "resume" ? "create" : how.kind}`;
+    this.d.audit.record({ actor, action, target: inst.name, instanceId: inst.id, outcome: "failure", details });
   }
 
   /**
@@ -367,14 +365,7 @@ export class InstanceLifecycle {
     const step = run.op.steps.find((s) => s.state === "failed")!;
     const reason = `${step.label} did not happen in time (${cause}); the instance runs, and this clears once it does.`;
     this.d.instances.setStatus(inst.id, "running", reason);
-    this.d.audit.record({
-      actor,
-      action: `instance.${how.kind === "resume" ? "create" : how.kind}`,
-      target: inst.name,
-      instanceId: inst.id,
-      outcome: "failure",
-      details: { step: step.name, reason: cause, kept_running: true },
-    });
+    this.#auditFailure(inst, actor, how, { step: step.name, reason: cause, kept_running: true });
     this.d.log.warn("instance service late", { instance: inst.name, kind: how.kind, step: step.name, error: cause });
     run.fail(cause);
     void this.#clearWhenHealthy(inst.id, step.name === "tunnels" ? "desktop" : "gateway", reason);
