@@ -363,7 +363,8 @@ export class InstanceLifecycle {
    */
   #serviceLate(inst: InstanceSummary, actor: AuditActor, how: BringUp, run: OperationRun, cause: string): void {
     const step = run.op.steps.find((s) => s.state === "failed")!;
-    const reason = `${step.label} did not happen in time (${cause}); the instance runs, and this clears once it does.`;
+    const reason = `${step.label} did not happen in time: ${cause.replace(/\.$/, "")}. ` +
+      "The instance runs; this note clears once it does.";
     this.d.instances.setStatus(inst.id, "running", reason);
     this.#auditFailure(inst, actor, how, { step: step.name, reason: cause, kept_running: true });
     this.d.log.warn("instance service late", { instance: inst.name, kind: how.kind, step: step.name, error: cause });
