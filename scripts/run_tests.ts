@@ -73,7 +73,9 @@ async function removeLeftovers(): Promise<void> {
   const until = `until=${LEFTOVER_AGE_S / 3600}h`;
   await podman(["network", "prune", "--force", "--filter", until], env).catch(() => {});
   await podman(["volume", "prune", "--force", "--filter", until], env).catch(() => {});
-  if (old.length) console.log(`Removed ${old.length} leftover test containers: ${old.map((c) => c.Names[0]).join(", ")}`);
+  if (old.length) {
+    console.log(`Removed ${old.length} leftover test containers: ${old.map((c) => c.Names[0]).join(", ")}`);
+  }
 }
 
 const deno = Deno.execPath();
