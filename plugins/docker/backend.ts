@@ -15,7 +15,7 @@ import { demuxLog } from "./demux.ts";
 import { translateEngineError } from "./errors.ts";
 import { watchEngineEvents } from "./events.ts";
 import { bytes, nanoCpus } from "./quantities.ts";
-import { formatCidr, formatIp, freeBlock, parseCidr } from "./subnets.ts";
+import { type Cidr, formatCidr, formatIp, freeBlock, parseCidr } from "./subnets.ts";
 import { tarFiles } from "./tar.ts";
 
 export { type DockerBackendOptions, dockerDefaults } from "./options.ts";
@@ -243,13 +243,17 @@ export class DockerBackend implements RuntimeBackend {
 
   /**
    * The instance's own network, created when missing with a free block of the pool (a clash with a
-   * network made at the same moment elsewhere is retried with the next block).
+   * network made at the same moment elsewhere, or a block the engine refuses, is retried with the next
+   * free block).
    */
   async #ensureNetwork(spec: InstanceSpec): Promise<{ network: string; subnet: string }> {
     const name = this.networkOf(spec.name);
     const subnetOf = (n: Docker.NetworkInspectInfo) => n.IPAM?.Config?.find((c) => c.Subnet)?.Subnet;
     const pool = parseCidr(this.options.subnetPool);
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // Blocks the engine refused although no network of its own has them (Podman also refuses a subnet
+    // an interface of the host uses, such as a bridge an interrupted engine left behind).
+    const refused: Cidr[] = [];
+    for (let attempt = 0; attempt < 16; attempt++) {
       const nets = await this.docker.listNetworks();
       const existing = nets.find((n) => n.Name === name);
       if (existing) {
@@ -264,7 +268,7 @@ export class DockerBackend implements RuntimeBackend {
           return []; // IPv6 and other families cannot clash with the IPv4 pool
         }
       });
-      const block = freeBlock(pool, this.options.subnetPrefix, used, spec.id + attempt);
+      const block = freeBlock(pool, this.options.subnetPrefix, [...used, ...refused], spec.id);
       if (!block) {
         throw new AppError("ENGINE_ERROR", `No free /${this.options.subnetPrefix} left in ${this.options.subnetPool}.`);
       }
@@ -281,6 +285,7 @@ export class DockerBackend implements RuntimeBackend {
         return { network: name, subnet };
       } catch (e) {
         if (!/subnet|overlap|already/i.test(String((e as { json?: { message?: string } }).json?.message ?? e))) throw e;
+        refused.push(block);
       }
     }
     throw new AppError("ENGINE_ERROR", `Could not find a free subnet for ${name} in ${this.options.subnetPool}.`);
