@@ -111,6 +111,9 @@ Deno.test({
 
       // SSH down: sshd stopped and the pool's connection closed, so connecting fails: fallback, said so.
       await asRoot("supervisorctl stop sshd");
+      // supervisord's line reaches the engine's log a moment after the command returns (CI once read before it).
+      const stopped = /stopped: sshd|waiting for sshd to stop/;
+      await until(async () => stopped.test(await w.backend.logs(name, 20)), 15_000, "the engine to log sshd's stop");
       t.services.ssh.stop(id, "test: SSH down");
       const down = await open("type=openclaw&tail=20&follow=true");
       await until(() => down.text().includes("event: end"), 30_000, "the fallback stream to end");
@@ -120,7 +123,7 @@ Deno.test({
       assert.match(notice.message, /^SSH is unavailable \(.+\)\. Showing the container log from the runtime backend/);
       const fallbackLines = logLines(down.text());
       assert.ok(fallbackLines.length > 0 && fallbackLines.length <= 20, `${fallbackLines.length} lines`);
-      assert.ok(fallbackLines.some((l) => /stopped: sshd|waiting for sshd to stop/.test(l)), fallbackLines.join("\n"));
+      assert.ok(fallbackLines.some((l) => stopped.test(l)), fallbackLines.join("\n"));
 
       const views = t.services.audit.query({ action: "logs.view", limit: 100, offset: 0 }).entries;
       assert.deepEqual(
