@@ -88,6 +88,8 @@ const code = await run(deno, [
   "test",
   "-A",
   "--parallel",
+  // Lets memory tests collect garbage before measuring what is really held.
+  "--v8-flags=--expose-gc",
   `--junit-path=${junit}`,
   ...(Deno.args.length ? Deno.args : ["tests/"]),
 ], {

@@ -62,11 +62,25 @@ function multipartStream(inner: ReadableStream<Uint8Array>, name: string, size: 
   };
 }
 
-/** Samples RSS every 50 ms until stopped; returns the peak. */
-function rssSampler(): () => number {
-  let peak = Deno.memoryUsage().rss;
-  const timer = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 50);
-  return () => (clearInterval(timer), Math.max(peak, Deno.memoryUsage().rss));
+/** V8's collector, when the run exposes it (`deno task test` passes `--v8-flags=--expose-gc`). */
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Memory still in use: with `gc`, the JS heap plus external buffers right after a full collection (what
+ * is really held, not garbage a busy host has not collected yet); without it, RSS.
+ */
+function memoryInUse(): number {
+  if (!gc) return Deno.memoryUsage().rss;
+  gc();
+  const m = Deno.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+/** Samples memory in use every 100 ms until stopped; returns the peak. */
+function memorySampler(): () => number {
+  let peak = memoryInUse();
+  const timer = setInterval(() => peak = Math.max(peak, memoryInUse()), 100);
+  return () => (clearInterval(timer), Math.max(peak, memoryInUse()));
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -83,11 +97,11 @@ Deno.test("files: a 200 MiB upload and download stream byte-exact with bounded m
     const { base, root } = w;
     // Warm up (connection, JIT) so the baseline is not the cold process.
     await json(await send(w, "POST", `${base}/upload?${q(root)}&name=warm.bin`, { body: new Uint8Array(4 * BLOCK) }));
-    const rssBefore = Deno.memoryUsage().rss;
+    const before = memoryInUse();
 
     const data = generated();
     const upload = multipartStream(data.stream, "big.bin", SIZE);
-    let stop = rssSampler();
+    let stop = memorySampler();
     const started = performance.now();
     const res = await send(w, "POST", `${base}/upload?${q(root)}`, upload);
     const body = await json(res);
@@ -97,7 +111,7 @@ Deno.test("files: a 200 MiB upload and download stream byte-exact with bounded m
     assert.equal((await Deno.stat(`${root}/big.bin`)).size, SIZE);
     assert.equal(await sha256File(`${root}/big.bin`), await data.digest);
 
-    stop = rssSampler();
+    stop = memorySampler();
     const t0 = performance.now();
     const dl = await send(w, "GET", `${base}/download?${q(`${root}/big.bin`)}`);
     assert.equal(dl.status, 200);
@@ -114,13 +128,16 @@ Deno.test("files: a 200 MiB upload and download stream byte-exact with bounded m
     assert.equal(hash.digest("hex"), await data.digest);
 
     const mib = (n: number) => Math.round(n / 1024 / 1024);
+    const what = gc ? "in use after GC" : "rss";
     console.log(
-      `upload ${mib(SIZE)} MiB in ${Math.round(upMs)} ms, rss +${mib(upPeak - rssBefore)} MiB; ` +
-        `download in ${Math.round(downMs)} ms, rss +${mib(downPeak - rssBefore)} MiB`,
+      `upload ${mib(SIZE)} MiB in ${Math.round(upMs)} ms, ${what} +${mib(upPeak - before)} MiB; ` +
+        `download in ${Math.round(downMs)} ms, ${what} +${mib(downPeak - before)} MiB`,
     );
-    // Buffering the file would add at least its size; streaming adds a few SFTP windows.
-    assert.ok(upPeak - rssBefore < SIZE * 0.75, `upload grew rss by ${mib(upPeak - rssBefore)} MiB`);
-    assert.ok(downPeak - rssBefore < SIZE * 0.75, `download grew rss by ${mib(downPeak - rssBefore)} MiB`);
+    // Buffering the file would hold at least its size; streaming holds a few SFTP windows. RSS also
+    // counts garbage not yet collected (up to 168 MiB seen on a loaded CI host), hence its looser bound.
+    const bound = SIZE * (gc ? 0.4 : 0.75);
+    assert.ok(upPeak - before < bound, `upload grew ${what} by ${mib(upPeak - before)} MiB`);
+    assert.ok(downPeak - before < bound, `download grew ${what} by ${mib(downPeak - before)} MiB`);
 
     const audited = fileAudit(w, "download")[0];
     assert.deepEqual([audited.outcome, audited.details.size], ["success", SIZE]);
