@@ -12,7 +12,7 @@ import type { SshPool } from "../ssh/pool.ts";
 import { waitForSshd } from "../ssh/wait_for_sshd.ts";
 import { agentFiles, authorizedKeysFile, newGatewayToken } from "./agent_files.ts";
 import type { InstanceRuntime, Instances, InstanceSummary } from "./instances.ts";
-import type { OperationKind, OperationRun, Operations, StepName } from "./operations.ts";
+import type { OperationKind, OperationRun, Operations, OperationStep, StepName } from "./operations.ts";
 import { adoptEngineState, CREATION_FAILED, reconcileWithEngine } from "./reconcile.ts";
 import { instanceName } from "./slug.ts";
 
@@ -320,9 +320,9 @@ export class InstanceLifecycle {
           // The control plane is shutting down under it: nothing is rolled back; the next start resumes it.
           return this.d.log.info("instance operation interrupted by shutdown", { instance: inst.name, kind: how.kind });
         }
-        const failed = run.op.steps.find((s) => s.state === "failed")?.name ?? "";
-        return SERVICE_STEPS.includes(failed)
-          ? this.#serviceLate(inst, actor, how, run, (e as Error).message)
+        const failed = run.op.steps.find((s) => s.state === "failed");
+        return failed && SERVICE_STEPS.includes(failed.name)
+          ? this.#serviceLate(inst, actor, how, run, failed, (e as Error).message)
           : this.#failed(backend, inst, actor, how, run, (e as Error).message);
       },
     ).catch((e) => this.d.log.error("instance operation clean-up failed", { instance: inst.name, error: String(e) }))
@@ -361,8 +361,14 @@ export class InstanceLifecycle {
    * running with the reason shown, the operation is marked failed, and the service is watched for a
    * while longer so the reason goes once it answers.
    */
-  #serviceLate(inst: InstanceSummary, actor: AuditActor, how: BringUp, run: OperationRun, cause: string): void {
-    const step = run.op.steps.find((s) => s.state === "failed")!;
+  #serviceLate(
+    inst: InstanceSummary,
+    actor: AuditActor,
+    how: BringUp,
+    run: OperationRun,
+    step: OperationStep,
+    cause: string,
+  ): void {
     const reason = `${step.label} did not happen in time: ${cause.replace(/\.$/, "")}. ` +
       "The instance runs; this note clears once it does.";
     this.d.instances.setStatus(inst.id, "running", reason);
