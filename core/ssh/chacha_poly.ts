@@ -6,57 +6,21 @@
  *  - one node:crypto cipher per packet instead of three (the Poly1305 key is the start of block 0 of
  *    the same K_2 stream whose block 1 starts the payload; K_1's 4 bytes come from chacha20_block);
  *  - a sealed packet leaves as one buffer (length, payload, tag) instead of three writes;
- *  - Poly1305 runs in ssh2's own WebAssembly module, called with our buffers in its memory.
+ *  - Poly1305 runs in our own WebAssembly module (poly1305.ts), faster than ssh2's;
+ *  - a packet is built in a reused buffer and encrypted by one ChaCha20 pass that also yields the
+ *    Poly1305 key, so sealing makes one new buffer per packet (the one that goes to the socket).
  * `installChaChaPoly` has ssh2 use these for every connection made after it; `loadSsh2`
  * (core/ssh/ssh2.ts) runs it before the first.
  */
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, randomFillSync, timingSafeEqual } from "node:crypto";
 import { chacha20Block, keyWords, seqnoNonce } from "./chacha20_block.ts";
+import type { Poly1305 } from "./poly1305.ts";
 
 /** ssh2's limit for an incoming packet's length field (RFC 4253 asks for 35,000 at least). */
 const MAX_PACKET_SIZE = 35000;
 const ZEROS_64 = new Uint8Array(64);
 const TAG = 16;
-
-/** ssh2's emscripten Poly1305: `poly1305_auth(out, m1, m1len, m2, m2len, key)` over m1 then m2. */
-export interface Poly1305Wasm {
-  HEAPU8: Uint8Array;
-  _malloc(size: number): number;
-  _free(pointer: number): void;
-  _poly1305_auth(out: number, m1: number, m1len: number, m2: number, m2len: number, key: number): void;
-}
-
-/** Computes Poly1305 tags in the module's memory, in a scratch area sized for the largest packet so far. */
-export class Poly1305 {
-  readonly #wasm: Poly1305Wasm;
-  readonly #out: number;
-  readonly #key: number;
-  #data: number;
-  #capacity = 4 + MAX_PACKET_SIZE;
-
-  constructor(wasm: Poly1305Wasm) {
-    this.#wasm = wasm;
-    this.#out = wasm._malloc(TAG);
-    this.#key = wasm._malloc(32);
-    this.#data = wasm._malloc(this.#capacity);
-  }
-
-  /** The tag of `first` followed by `second` under `key` (its first 32 bytes), into `into` at `at`. */
-  tag(key: Uint8Array, first: Uint8Array, second: Uint8Array, into: Uint8Array, at: number): void {
-    const length = first.length + second.length;
-    if (length > this.#capacity) {
-      this.#wasm._free(this.#data);
-      this.#data = this.#wasm._malloc(this.#capacity = length);
-    }
-    const heap = this.#wasm.HEAPU8; // read after any allocation: the module's memory may have grown
-    heap.set(key.subarray(0, 32), this.#key);
-    heap.set(first, this.#data);
-    heap.set(second, this.#data + first.length);
-    this.#wasm._poly1305_auth(this.#out, this.#data, first.length, this.#data + first.length, second.length, this.#key);
-    into.set(this.#wasm.HEAPU8.subarray(this.#out, this.#out + TAG), at);
-  }
-}
 
 /** The nonce block for `seqno` with block counter 0, in OpenSSL's 16-byte chacha20 IV layout. */
 function ivFor(iv: Buffer, seqno: number): Buffer {
@@ -81,6 +45,15 @@ export interface DirectionKeys {
   seqno: number;
 }
 
+/**
+ * Where a packet lies in the buffer `allocPacket` makes: behind 64 bytes that stay zero up to 32, so
+ * one ChaCha20 pass over the buffer yields the Poly1305 key (block 0) and then encrypts the packet
+ * body from block 1. The 4-byte length field sits in bytes 60–63, whose keystream output is not used.
+ */
+const PACKET_AT = 60;
+/** Bytes of the buffer before the packet body (block 0 of the keystream). */
+const BODY_AT = 64;
+
 /** Seals outgoing packets: ssh2's cipher interface (`allocPacket`, `encrypt`, `free`, `outSeqno`). */
 export class ChaChaPolySealer {
   outSeqno: number;
@@ -89,8 +62,10 @@ export class ChaChaPolySealer {
   readonly #lengthKey: Uint32Array;
   readonly #poly: Poly1305;
   readonly #iv = Buffer.alloc(16);
-  /** The last packet `allocPacket` made (it has room for the tag). */
-  #roomy: Buffer | null = null;
+  /** The buffer behind the packet `allocPacket` last handed out, reused once that packet is sealed. */
+  #scratch = Buffer.alloc(0);
+  /** That packet, until `encrypt` seals it. */
+  #lent: Buffer | null = null;
   #dead = false;
 
   constructor(keys: DirectionKeys, onWrite: (data: Buffer) => void, poly: Poly1305) {
@@ -106,40 +81,48 @@ export class ChaChaPolySealer {
   }
 
   /**
-   * A packet with its length and padding set, for ssh2 to write the payload at offset 5. It is made
-   * with room for the tag behind it, so `encrypt` can seal it in place.
+   * A packet with its length and padding set, for ssh2 to write the payload at offset 5. It lies at
+   * `PACKET_AT` in a scratch buffer with room for the tag behind it, which `encrypt` reads in one
+   * pass and which the next packet reuses. A packet still unsealed (ssh2 queues some during a
+   * re-key) keeps its buffer: the next one gets a new buffer.
    */
   allocPacket(payloadLen: number): Buffer {
     let pktLen = 4 + 1 + payloadLen;
     let padLen = 8 - ((pktLen - 4) & 7);
     if (padLen < 4) padLen += 8;
     pktLen += padLen;
-    const packet = Buffer.allocUnsafe(pktLen + TAG).subarray(0, pktLen);
+    const size = PACKET_AT + pktLen + TAG;
+    if (this.#lent || this.#scratch.length < size) this.#scratch = Buffer.alloc(Math.max(size, 4096));
+    const packet = this.#scratch.subarray(PACKET_AT, PACKET_AT + pktLen);
     packet.writeUInt32BE(pktLen - 4, 0);
     packet[4] = padLen;
     randomFillSync(packet, 5 + payloadLen, padLen);
-    this.#roomy = packet;
+    this.#lent = packet;
     return packet;
   }
 
   encrypt(packet: Buffer): void {
     if (this.#dead) return;
+    let source: Buffer;
+    if (packet === this.#lent) {
+      source = this.#scratch;
+      this.#lent = null;
+    } else {
+      // A packet made elsewhere (ssh2 before a re-key): laid out the same way in a new buffer.
+      source = Buffer.alloc(PACKET_AT + packet.length + TAG);
+      source.set(packet, PACKET_AT);
+    }
+    const bodyLen = packet.length - 4;
     const seqno = this.outSeqno;
     const stream = createCipheriv("chacha20", this.#mainKey, ivFor(this.#iv, seqno));
-    const polyKey = stream.update(ZEROS_64);
-    const body = stream.update(packet.subarray(4));
-    // In place when the packet is the one allocPacket made with room for the tag; a copy otherwise.
-    const inPlace = packet === this.#roomy;
-    this.#roomy = null;
-    const sealed = inPlace
-      ? Buffer.from(packet.buffer, packet.byteOffset, packet.length + TAG)
-      : Buffer.allocUnsafe(packet.length + TAG);
-    if (!inPlace) sealed.set(packet.subarray(0, 4), 0);
-    maskLength(this.#lengthKey, seqno, sealed, 0);
-    sealed.set(body, 4);
-    this.#poly.tag(polyKey, sealed.subarray(0, 4), body, sealed, 4 + body.length);
+    // Output: the Poly1305 key, 28 unused bytes, the length field's slot, the body, room for the tag.
+    const out = stream.update(source.subarray(0, BODY_AT + bodyLen + TAG));
+    out.set(source.subarray(PACKET_AT, BODY_AT), PACKET_AT);
+    maskLength(this.#lengthKey, seqno, out, PACKET_AT);
+    const end = BODY_AT + bodyLen;
+    this.#poly.tag(out, out.subarray(PACKET_AT, BODY_AT), out.subarray(BODY_AT, end), out, end);
     this.outSeqno = (seqno + 1) >>> 0;
-    this.#onWrite(sealed);
+    this.#onWrite(out.subarray(PACKET_AT, end + TAG));
   }
 }
 
