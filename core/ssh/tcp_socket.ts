@@ -8,26 +8,8 @@ const LARGE_READ_BYTES = 64 * 1024;
 /** A connection whose reads have not filled the small buffer for this long goes back to it. */
 const LARGE_IDLE_MS = 5_000;
 
-/** A queued chunk at least this large is written on its own rather than copied into a joined one. */
-const JOIN_BELOW_BYTES = 16 * 1024;
-
-/** `chunks` in order, with each run of chunks under JOIN_BELOW_BYTES joined into one buffer. */
-export function joinSmall(chunks: Uint8Array[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let run: Uint8Array[] = [];
-  const flush = () => {
-    if (run.length) out.push(run.length === 1 ? run[0] : Buffer.concat(run));
-    run = [];
-  };
-  for (const chunk of chunks) {
-    if (chunk.length >= JOIN_BELOW_BYTES) {
-      flush();
-      out.push(chunk);
-    } else run.push(chunk);
-  }
-  flush();
-  return out;
-}
+/** Chunks queued behind a pending write are copied into a reused buffer of this size and written together. */
+const STAGING_BYTES = 256 * 1024;
 
 export interface TcpSocketOptions {
   /** Time allowed for the TCP connection. */
@@ -53,6 +35,9 @@ export class TcpSocket extends Duplex {
   /** When a read last filled the small buffer (performance.now()). */
   #lastFull = 0;
   #reading = false;
+  /** Where queued chunks are joined for one write (see `_writev`), and when it was last used. */
+  #staging: Uint8Array | null = null;
+  #lastStaged = 0;
 
   private constructor(conn: Deno.TcpConn, private readonly largeIdleMs: number) {
     super({ allowHalfOpen: false });
@@ -81,6 +66,11 @@ export class TcpSocket extends Duplex {
   /** The size of the buffer the next read goes into (for tests and metrics). */
   get readBufferBytes(): number {
     return (this.#large ?? this.#small).length;
+  }
+
+  /** The size of the buffer queued writes are joined in, 0 when there is none (for tests and metrics). */
+  get stagingBufferBytes(): number {
+    return this.#staging?.length ?? 0;
   }
 
   setNoDelay(noDelay = true): this {
@@ -126,17 +116,37 @@ export class TcpSocket extends Duplex {
   }
 
   override _write(chunk: Uint8Array, _encoding: string, done: (error?: Error | null) => void): void {
+    // Back to writing one chunk at a time: the staging buffer goes once it has been unused a while.
+    if (this.#staging && performance.now() - this.#lastStaged > this.largeIdleMs) this.#staging = null;
     this.#writeAll(chunk).then(() => done(), (e) => done(e as Error));
   }
 
   /**
-   * Chunks ssh2 queued while a write was pending: runs of small ones are joined (one write for
-   * many), a large one goes as it is (a sealed packet is already one buffer; copying it costs more
-   * than the extra write).
+   * Chunks ssh2 queued while a write was pending (during a transfer, the sealed packets of a whole
+   * channel write): copied into a staging buffer that is reused once its write is done, and written
+   * 256 KiB at a time. Under Deno a write costs more than copying its bytes, and a fresh buffer
+   * to join them into costs more than both; a chunk as large as the buffer goes as it is.
    */
   override _writev(chunks: { chunk: Uint8Array }[], done: (error?: Error | null) => void): void {
     (async () => {
-      for (const piece of joinSmall(chunks.map((c) => c.chunk))) await this.#writeAll(piece);
+      const staging = this.#staging ??= new Uint8Array(STAGING_BYTES);
+      this.#lastStaged = performance.now();
+      let used = 0;
+      const flush = async () => {
+        if (used) await this.#writeAll(staging.subarray(0, used));
+        used = 0;
+      };
+      for (const { chunk } of chunks) {
+        if (chunk.length >= STAGING_BYTES) {
+          await flush();
+          await this.#writeAll(chunk);
+          continue;
+        }
+        if (used + chunk.length > STAGING_BYTES) await flush();
+        staging.set(chunk, used);
+        used += chunk.length;
+      }
+      await flush();
     })().then(() => done(), (e) => done(e as Error));
   }
 
