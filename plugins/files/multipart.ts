@@ -1,4 +1,5 @@
 import { AppError } from "../../core/mod.ts";
+import { BytePattern } from "./byte_search.ts";
 
 /** One part of a multipart/form-data body; `body` must be read to its end before asking for the next part. */
 export interface Part {
@@ -10,7 +11,7 @@ export interface Part {
 }
 
 const enc = new TextEncoder();
-const CRLFCRLF = enc.encode("\r\n\r\n");
+const CRLFCRLF = new BytePattern(enc.encode("\r\n\r\n"));
 const MAX_HEADER_BYTES = 16 * 1024;
 
 /** The boundary of a `multipart/form-data` content type, or null. */
@@ -18,18 +19,6 @@ export function boundaryOf(contentType: string | null | undefined): string | nul
   if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) return null;
   const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
   return m ? (m[1] ?? m[2]) : null;
-}
-
-/** Index of `needle` in `hay` from `from`, or -1. */
-function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
-  const first = needle[0];
-  const last = hay.length - needle.length;
-  for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
-    let j = 1;
-    while (j < needle.length && hay[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
-  }
-  return -1;
 }
 
 /** Length of the longest end of `hay` that is the start of `needle` (shorter than all of it): what may continue in the next chunk. */
@@ -82,7 +71,7 @@ function malformed(why: string): AppError {
  */
 export async function* multipartParts(stream: ReadableStream<Uint8Array>, boundary: string): AsyncGenerator<Part> {
   const reader = stream.getReader();
-  const delimiter = enc.encode(`\r\n--${boundary}`);
+  const delimiter = new BytePattern(enc.encode(`\r\n--${boundary}`));
   // A CRLF in front lets the first boundary (which has none) match like every other.
   let buf: Uint8Array = enc.encode("\r\n");
   let done = false;
@@ -94,16 +83,16 @@ export async function* multipartParts(stream: ReadableStream<Uint8Array>, bounda
     return true;
   };
   try {
-    for (let i = indexOf(buf, delimiter); i < 0; i = indexOf(buf, delimiter)) {
-      buf = buf.subarray(Math.max(0, buf.length - delimiter.length + 1));
+    for (let i = delimiter.indexIn(buf); i < 0; i = delimiter.indexIn(buf)) {
+      buf = buf.subarray(Math.max(0, buf.length - delimiter.bytes.length + 1));
       if (!await more()) throw malformed("no boundary found");
     }
-    buf = buf.subarray(indexOf(buf, delimiter) + delimiter.length);
+    buf = buf.subarray(delimiter.indexIn(buf) + delimiter.bytes.length);
     for (;;) {
       while (buf.length < 2) if (!await more()) throw malformed("it ends after a boundary");
       if (buf[0] === 0x2d && buf[1] === 0x2d) return; // the closing "--boundary--"
       let end: number;
-      while ((end = indexOf(buf, CRLFCRLF)) < 0) {
+      while ((end = CRLFCRLF.indexIn(buf)) < 0) {
         if (buf.length > MAX_HEADER_BYTES) throw malformed("part headers are too long");
         if (!await more()) throw malformed("it ends inside part headers");
       }
@@ -115,14 +104,14 @@ export async function* multipartParts(stream: ReadableStream<Uint8Array>, bounda
       // so the next chunk is taken as it is instead of being copied behind a remainder.
       const body = async function* (): AsyncGenerator<Uint8Array> {
         for (;;) {
-          const at = indexOf(buf, delimiter);
+          const at = delimiter.indexIn(buf);
           if (at >= 0) {
             if (at > 0) yield buf.subarray(0, at);
-            buf = buf.subarray(at + delimiter.length);
+            buf = buf.subarray(at + delimiter.bytes.length);
             finished = true;
             return;
           }
-          const keep = partialMatchAtEnd(buf, delimiter);
+          const keep = partialMatchAtEnd(buf, delimiter.bytes);
           if (buf.length > keep) {
             yield buf.subarray(0, buf.length - keep);
             buf = buf.subarray(buf.length - keep);
