@@ -143,6 +143,8 @@ export class ChaChaPolyOpener {
   #len = 0;
   #packet: Uint8Array | null = null;
   #packetPos = 0;
+  /** Where a packet that arrives in pieces is gathered: reused, as it is decrypted into a new buffer. */
+  #gather: Uint8Array | null = null;
   readonly #mac = Buffer.alloc(TAG);
   #macPos = 0;
   readonly #expected = Buffer.alloc(TAG);
@@ -179,7 +181,13 @@ export class ChaChaPolyOpener {
         const piece = data.subarray(p, p + nb);
         // A packet that arrived whole is used where it lies; otherwise it is gathered.
         if (nb === this.#len) this.#packet = piece;
-        else (this.#packet ??= new Uint8Array(this.#len)).set(piece, this.#packetPos);
+        else {
+          if (!this.#packet) {
+            if (!this.#gather || this.#gather.length < this.#len) this.#gather = new Uint8Array(this.#len);
+            this.#packet = this.#gather.subarray(0, this.#len);
+          }
+          this.#packet.set(piece, this.#packetPos);
+        }
         p += nb;
         this.#packetPos += nb;
         if (this.#packetPos < this.#len || p >= dataLen) return;
