@@ -10,9 +10,7 @@ import { buildControlPlaneImage, CONTROL_PLANE_IMAGE } from "../../scripts/build
 import { podman, startPodman } from "../harness/podman.ts";
 import { until } from "../harness/pool.ts";
 import { createOptions, interpolate, readComposeFile } from "./compose_service.ts";
-
-const PODMAN = await new Deno.Command("podman", { args: ["--version"], stdout: "null", stderr: "null" }).output()
-  .then((o) => o.success, () => false);
+import { podmanTest } from "../harness/podman_available.ts";
 
 /** Where the compose file mounts the engine socket, and what it tells the control plane. */
 const SOCKET = "/var/run/docker.sock";
@@ -73,10 +71,7 @@ Deno.test("deploy/docker-compose.yml: the service mounts the socket it names, at
 Deno.test({
   name:
     "docker compose on Podman: the containerised control plane reaches a new instance over SSH by its container address, again after being recreated, and leaves its network on delete",
-  // Without Podman this can only be skipped outside CI; under CI=true it runs (and fails) regardless.
-  ignore: !PODMAN && Deno.env.get("CI") !== "true",
-  sanitizeOps: false,
-  sanitizeResources: false,
+  ...podmanTest,
   async fn() {
     const started = performance.now();
     const service = await startPodman();

@@ -8,9 +8,7 @@ import { manifestDefaults } from "../../core/kube_manifests/options.ts";
 import { buildControlPlaneImage } from "../../scripts/build_control_plane_image.ts";
 import { startPodman } from "../harness/podman.ts";
 import { until } from "../harness/pool.ts";
-
-const PODMAN = await new Deno.Command("podman", { args: ["--version"], stdout: "null", stderr: "null" }).output()
-  .then((o) => o.success, () => false);
+import { podmanTest } from "../harness/podman_available.ts";
 
 /** A Fernet key: 32 random bytes, url-safe base64 (44 characters). */
 function fernetKey(): string {
@@ -29,10 +27,7 @@ function deploymentCommand(): { command: string[]; args: string[] } {
 Deno.test({
   name:
     "the control plane image serves /health and the built islands with the manifests' command, read-only, as UID 1000",
-  // Without Podman this can only be skipped outside CI; under CI=true it runs (and fails) regardless.
-  ignore: !PODMAN && Deno.env.get("CI") !== "true",
-  sanitizeOps: false,
-  sanitizeResources: false,
+  ...podmanTest,
   async fn() {
     const service = await startPodman();
     const docker = new Docker({ socketPath: service.socketPath });

@@ -8,11 +8,9 @@ import { startPodman } from "../podman.ts";
 import { startKubeDouble } from "./double.ts";
 import { DOUBLE_LABEL } from "./podman_runtime.ts";
 import { clients, eventually, k8s, patchAs } from "./test_client.ts";
+import { WITHOUT_PODMAN } from "../podman_available.ts";
 
 const NS = "claworc";
-const PODMAN = await new Deno.Command("podman", { args: ["--version"], stdout: "null", stderr: "null" }).output()
-  .then((o) => o.success, () => false);
-
 /** The first bytes sshd sends on ip:22 (retried until it answers or `timeoutMs` passes). */
 async function sshBanner(ip: string, timeoutMs: number): Promise<string> {
   return await eventually(
@@ -62,8 +60,7 @@ async function sshRun(ip: string, key: string, hostKey: string, command: string)
 Deno.test({
   name:
     "kube double on Podman: an agent-image Deployment with a PVC and a secret volume runs, answers SSH, scales, and leaves nothing",
-  // Without Podman this can only be skipped outside CI; under CI=true it runs (and fails) regardless.
-  ignore: !PODMAN && Deno.env.get("CI") !== "true",
+  ignore: WITHOUT_PODMAN,
   async fn() {
     const service = await startPodman();
     const docker = new Docker({ socketPath: service.socketPath });

@@ -10,9 +10,7 @@ import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image
 import { ensureBaseImage } from "../../../scripts/build_base_image.ts";
 import { testApp } from "../../_helpers/harness.ts";
 import { startPodman } from "../../harness/podman.ts";
-
-const PODMAN = await new Deno.Command("podman", { args: ["--version"], stdout: "null", stderr: "null" }).output()
-  .then((o) => o.success, () => false);
+import { podmanTest } from "../../harness/podman_available.ts";
 
 function spec(id: number, name: string): InstanceSpec {
   return {
@@ -51,10 +49,7 @@ async function sh(docker: Docker, container: string, script: string): Promise<st
 Deno.test({
   name:
     "docker backend with an attach container: joins each instance network before the instance is reached, heals, adopts, leaves before removal; an unknown container is a clear error",
-  // Without Podman this can only be skipped outside CI; under CI=true it runs (and fails) regardless.
-  ignore: !PODMAN && Deno.env.get("CI") !== "true",
-  sanitizeOps: false,
-  sanitizeResources: false,
+  ...podmanTest,
   async fn() {
     const service = await startPodman();
     const tag = crypto.randomUUID().slice(0, 6);

@@ -3,9 +3,7 @@ import type { InstanceSpec } from "../../../core/mod.ts";
 import { DockerBackend, dockerDefaults } from "../../../plugins/docker/backend.ts";
 import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
 import { startPodman } from "../../harness/podman.ts";
-
-const PODMAN = await new Deno.Command("podman", { args: ["--version"], stdout: "null", stderr: "null" }).output()
-  .then((o) => o.success, () => false);
+import { podmanTest } from "../../harness/podman_available.ts";
 
 async function ip(...args: string[]): Promise<void> {
   const out = await new Deno.Command("ip", { args, stdout: "null", stderr: "piped" }).output();
@@ -15,10 +13,7 @@ async function ip(...args: string[]): Promise<void> {
 Deno.test({
   name:
     "docker backend on Podman: subnets the host already uses (a bridge left by an interrupted engine) are skipped, however many in a row",
-  // Without Podman this can only be skipped outside CI; under CI=true it runs (and fails) regardless.
-  ignore: !PODMAN && Deno.env.get("CI") !== "true",
-  sanitizeOps: false,
-  sanitizeResources: false,
+  ...podmanTest,
   async fn() {
     const service = await startPodman();
     const tag = crypto.randomUUID().slice(0, 6);
