@@ -1,30 +1,16 @@
 import assert from "node:assert/strict";
 // @ts-types="npm:@types/dockerode@4.0.2"
 import type Docker from "dockerode";
-import type { InstanceSpec } from "../../../core/mod.ts";
 import { AppError } from "../../../core/errors.ts";
 import { DockerBackend, dockerDefaults } from "../../../plugins/docker/backend.ts";
 import { demuxLog } from "../../../plugins/docker/demux.ts";
 import { dockerPlugin } from "../../../plugins/docker/mod.ts";
-import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
+import { buildAgentImage } from "../../../scripts/build_agent_image.ts";
 import { ensureBaseImage } from "../../../scripts/build_base_image.ts";
 import { testApp } from "../../_helpers/harness.ts";
 import { startPodman } from "../../harness/podman.ts";
 import { podmanTest } from "../../harness/podman_available.ts";
-
-function spec(id: number, name: string): InstanceSpec {
-  return {
-    id,
-    name,
-    image: AGENT_IMAGE,
-    cpuRequest: "250m",
-    cpuLimit: "1",
-    memoryRequest: "256Mi",
-    memoryLimit: "1Gi",
-    files: {},
-    volumes: { home: "1Gi" },
-  };
-}
+import { agentSpec } from "./_agent_spec.ts";
 
 const networksOf = async (docker: Docker, container: string) =>
   Object.keys((await docker.getContainer(container).inspect()).NetworkSettings.Networks ?? {});
@@ -74,8 +60,8 @@ Deno.test({
       assert.ok(!(await networksOf(docker, self)).includes(network));
 
       // Create: connected to the instance's network as soon as it exists, before the container is made.
-      await backend.createVolumes(spec(7, name));
-      await backend.createWorkload(spec(7, name));
+      await backend.createVolumes(agentSpec(7, name));
+      await backend.createWorkload(agentSpec(7, name));
       assert.ok((await networksOf(docker, self)).includes(network), "joined the instance network on create");
       await backend.start(name);
       const { host } = await backend.sshEndpoint(name);
@@ -111,8 +97,8 @@ Deno.test({
         e instanceof AppError && e.code === "ENGINE_ERROR" &&
         e.message.includes(`CLAWORC_DOCKER_ATTACH_CONTAINER names "${missing}"`);
       await assert.rejects(wrong.attachExisting(), clear);
-      await wrong.createVolumes(spec(8, name));
-      await assert.rejects(wrong.createWorkload(spec(8, name)), clear);
+      await wrong.createVolumes(agentSpec(8, name));
+      await assert.rejects(wrong.createWorkload(agentSpec(8, name)), clear);
       await wrong.remove(name);
       assert.equal((await docker.listNetworks()).filter((n) => n.Name === network).length, 0, "cleaned up");
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { InstanceSpec } from "../../../core/mod.ts";
 import { DockerBackend, dockerDefaults } from "../../../plugins/docker/backend.ts";
-import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
+import { buildAgentImage } from "../../../scripts/build_agent_image.ts";
 import { startPodman } from "../../harness/podman.ts";
 import { podmanTest } from "../../harness/podman_available.ts";
+import { agentSpec } from "./_agent_spec.ts";
 
 async function ip(...args: string[]): Promise<void> {
   const out = await new Deno.Command("ip", { args, stdout: "null", stderr: "piped" }).output();
@@ -35,18 +35,7 @@ Deno.test({
       for (let block = 1; block <= 6; block++) {
         await ip("addr", "add", `10.214.${third}.${block * 16 + 1}/28`, "dev", bridge);
       }
-      const spec: InstanceSpec = {
-        id: 1,
-        name,
-        image: AGENT_IMAGE,
-        cpuRequest: "250m",
-        cpuLimit: "1",
-        memoryRequest: "256Mi",
-        memoryLimit: "1Gi",
-        files: {},
-        volumes: { home: "1Gi" },
-      };
-      await backend.createWorkload(spec);
+      await backend.createWorkload(agentSpec(1, name));
       const network = await backend.docker.getNetwork(backend.networkOf(name)).inspect();
       assert.deepEqual(network.IPAM?.Config?.map((c) => c.Subnet), [`10.214.${third}.112/28`]);
     } finally {
