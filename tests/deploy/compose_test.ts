@@ -7,6 +7,7 @@ import { DockerBackend, dockerDefaults } from "../../plugins/docker/backend.ts";
 import { demuxLog } from "../../plugins/docker/demux.ts";
 import { AGENT_IMAGE, buildAgentImage } from "../../scripts/build_agent_image.ts";
 import { buildControlPlaneImage, CONTROL_PLANE_IMAGE } from "../../scripts/build_control_plane_image.ts";
+import { withImageLock } from "../../scripts/image_lock.ts";
 import { podman, startPodman } from "../harness/podman.ts";
 import { until } from "../harness/pool.ts";
 import { createOptions, interpolate, readComposeFile } from "./compose_service.ts";
@@ -227,7 +228,7 @@ Deno.test({
       await docker.getContainer(cpName).remove({ force: true }).catch(() => {});
       if (instanceName) await host.remove(instanceName).catch(() => {});
       await docker.getVolume(volumeName).remove({ force: true }).catch(() => {});
-      await podman(["rmi", imageTag], service.env).catch(() => {});
+      await withImageLock(service.env, () => podman(["rmi", imageTag], service.env)).catch(() => {});
       await service.stop();
     }
   },

@@ -4,6 +4,7 @@ import { builtinPlugins } from "../../plugins/mod.ts";
 import { dockerPlugin } from "../../plugins/docker/mod.ts";
 import type { DockerBackend } from "../../plugins/docker/backend.ts";
 import { AGENT_IMAGE, buildAgentImage } from "../../scripts/build_agent_image.ts";
+import { withImageLock } from "../../scripts/image_lock.ts";
 import { type TestApp, testApp } from "../_helpers/harness.ts";
 import { podman, startPodman } from "../harness/podman.ts";
 import { until } from "../harness/pool.ts";
@@ -185,7 +186,7 @@ Deno.test({
       // and pins the new host key.
       const context = await Deno.makeTempDir({ prefix: "claworc-rebuilt-" });
       await Deno.writeTextFile(`${context}/Containerfile`, `FROM ${AGENT_IMAGE}\nLABEL claworc.rebuilt="${tag}"\n`);
-      await podman(["build", "-q", "-t", rebuilt, context], service.env);
+      await withImageLock(service.env, () => podman(["build", "-q", "-t", rebuilt, context], service.env));
       await Deno.remove(context, { recursive: true });
       assert.equal((await t.services.ssh.exec(id, "npm config get prefix")).stdout.trim(), "/home/agent/.local");
       await t.services.ssh.exec(
@@ -295,7 +296,7 @@ Deno.test({
       }
     } finally {
       for (const name of names) await backend?.remove(name).catch(() => {});
-      await podman(["rmi", "-f", rebuilt], service.env).catch(() => {});
+      await withImageLock(service.env, () => podman(["rmi", "-f", rebuilt], service.env)).catch(() => {});
       await t.close();
       await service.stop();
     }
