@@ -31,13 +31,21 @@ async function run(
   return new TextDecoder().decode(out.stdout).trim();
 }
 
-/** `npm pack`s a package once into the cache and unpacks it into `dest`. */
-async function unpack(spec: string, dest: string): Promise<void> {
-  await Deno.mkdir(CACHE, { recursive: true });
-  const tgz = join(CACHE, `${spec.replace(/[@/]/g, "_")}.tgz`);
+/**
+ * `npm pack`s a package once into the cache and unpacks it into `dest`. Each pack goes to a folder of
+ * its own and is renamed into place, so builds running at once never see half a file or lose one.
+ */
+export async function unpack(spec: string, dest: string, cache = CACHE): Promise<void> {
+  await Deno.mkdir(cache, { recursive: true });
+  const tgz = join(cache, `${spec.replace(/[@/]/g, "_")}.tgz`);
   if (!await Deno.stat(tgz).then(() => true, () => false)) {
-    const name = await run("npm", ["pack", "--silent", spec], { cwd: CACHE });
-    await Deno.rename(join(CACHE, name.split("\n").at(-1)!), tgz);
+    const packDir = await Deno.makeTempDir({ dir: cache, prefix: "pack-" });
+    try {
+      const name = await run("npm", ["pack", "--silent", spec], { cwd: packDir });
+      await Deno.rename(join(packDir, name.split("\n").at(-1)!), tgz);
+    } finally {
+      await Deno.remove(packDir, { recursive: true }).catch(() => {});
+    }
   }
   await Deno.mkdir(dest, { recursive: true });
   await run("tar", ["-xzf", tgz, "-C", dest, "--strip-components=1"]);
