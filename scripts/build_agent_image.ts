@@ -65,14 +65,16 @@ export async function buildAgentImage(tag = AGENT_IMAGE, env?: Record<string, st
     const ca = "/etc/ssl/certs/ca-certificates.crt";
     const args = ["build", "--build-arg", `BASE=${base}`, "--secret", `id=npmrc,src=${npmrc}`, "-t", tag];
     if (await Deno.stat(ca).then(() => true, () => false)) args.push("--secret", `id=hostca,src=${ca}`);
-    const started = performance.now();
-    const out = await withImageLock(env, () =>
-      new Deno.Command("podman", {
+    let started = 0; // once the store is ours: the time spent waiting for another build is not this one's
+    const out = await withImageLock(env, () => {
+      started = performance.now();
+      return new Deno.Command("podman", {
         args: [...args, "--ignorefile", "/dev/null", context],
         env,
         stdout: "inherit",
         stderr: "inherit",
-      }).output());
+      }).output();
+    });
     if (!out.success) throw new Error("podman build of the agent image failed");
     console.log(`Built ${tag} in ${Math.round((performance.now() - started) / 1000)} s.`);
     return tag;

@@ -68,14 +68,16 @@ export async function buildControlPlaneImage(
       if (manifestDefaults.image !== tag) args.push("-t", manifestDefaults.image);
       const ca = "/etc/ssl/certs/ca-certificates.crt";
       if (await exists(ca)) args.push("--secret", `id=hostca,src=${ca}`);
-      const started = performance.now();
-      const out = await withImageLock(env, () =>
-        new Deno.Command("podman", {
+      let started = 0; // once the store is ours: the time spent waiting for another build is not this one's
+      const out = await withImageLock(env, () => {
+        started = performance.now();
+        return new Deno.Command("podman", {
           args: [...args, "--layers", "--ignorefile", "/dev/null", "-f", join(context, "Dockerfile"), context],
           env,
           stdout: "inherit",
           stderr: "inherit",
-        }).output());
+        }).output();
+      });
       if (!out.success) throw new Error("podman build of the control plane image failed");
       console.log(`Built ${tag} in ${Math.round((performance.now() - started) / 1000)} s.`);
       return tag;
