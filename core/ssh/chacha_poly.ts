@@ -15,12 +15,11 @@
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, randomFillSync, timingSafeEqual } from "node:crypto";
 import { chacha20Block, keyWords, seqnoNonce } from "./chacha20_block.ts";
-import type { Poly1305 } from "./poly1305.ts";
+import { type Poly1305, TAG } from "./poly1305.ts";
 
 /** ssh2's limit for an incoming packet's length field (RFC 4253 asks for 35,000 at least). */
 const MAX_PACKET_SIZE = 35000;
 const ZEROS_64 = new Uint8Array(64);
-const TAG = 16;
 
 /** The nonce block for `seqno` with block counter 0, in OpenSSL's 16-byte chacha20 IV layout. */
 function ivFor(iv: Buffer, seqno: number): Buffer {

@@ -9,8 +9,10 @@ import { POLY1305_WASM } from "./poly1305_wasm.ts";
 /** Layout of the module's memory (scripts/poly1305_wat.ts). */
 const TAG_AT = 32;
 const MESSAGE_AT = 64;
-const TAG = 16;
 const PAGE = 65536;
+
+/** Bytes of a Poly1305 tag. */
+export const TAG = 16;
 
 let compiled: WebAssembly.Module | undefined;
 
