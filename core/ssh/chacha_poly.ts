@@ -8,7 +8,11 @@
  *  - a sealed packet leaves as one buffer (length, payload, tag) instead of three writes;
  *  - Poly1305 runs in our own WebAssembly module (poly1305.ts), faster than ssh2's;
  *  - a packet is built in a reused buffer and encrypted by one ChaCha20 pass that also yields the
- *    Poly1305 key, so sealing makes one new buffer per packet (the one that goes to the socket).
+ *    Poly1305 key, so sealing makes one new buffer per packet (the one that goes to the socket);
+ *  - every cipher is finalized once used. Under Deno a node:crypto cipher holds its native state in
+ *    the runtime's resource table until `final()`, which garbage collection never reaches: ssh2's
+ *    code (and ours before) left about 600 bytes there per packet, and its long-lived aes*-ctr
+ *    ciphers one entry per connection. `installChaChaPoly` also finalizes those when ssh2 frees them.
  * `installChaChaPoly` has ssh2 use these for every connection made after it; `loadSsh2`
  * (core/ssh/ssh2.ts) runs it before the first.
  */
@@ -116,6 +120,7 @@ export class ChaChaPolySealer {
     const stream = createCipheriv("chacha20", this.#mainKey, ivFor(this.#iv, seqno));
     // Output: the Poly1305 key, 28 unused bytes, the length field's slot, the body, room for the tag.
     const out = stream.update(source.subarray(0, BODY_AT + bodyLen + TAG));
+    stream.final(); // releases the cipher's native state
     out.set(source.subarray(PACKET_AT, BODY_AT), PACKET_AT);
     maskLength(this.#lengthKey, seqno, out, PACKET_AT);
     const end = BODY_AT + bodyLen;
@@ -200,10 +205,15 @@ export class ChaChaPolyOpener {
       }
       const packet = this.#packet!;
       const stream = createDecipheriv("chacha20", this.#mainKey, ivFor(this.#iv, this.inSeqno));
-      const polyKey = stream.update(ZEROS_64);
-      this.#poly.tag(polyKey, this.#lengthBytes, packet, this.#expected, 0);
-      if (!timingSafeEqual(this.#expected, this.#mac)) throw new Error("Invalid MAC");
-      const plain = stream.update(packet);
+      let plain: Buffer;
+      try {
+        const polyKey = stream.update(ZEROS_64);
+        this.#poly.tag(polyKey, this.#lengthBytes, packet, this.#expected, 0);
+        if (!timingSafeEqual(this.#expected, this.#mac)) throw new Error("Invalid MAC");
+        plain = stream.update(packet);
+      } finally {
+        stream.final(); // releases the cipher's native state, on a bad MAC too
+      }
       const payload = plain.subarray(1, plain.length - plain[0]);
 
       this.inSeqno = (this.inSeqno + 1) >>> 0;
@@ -233,10 +243,32 @@ interface Ssh2Opener {
   _decKeyPktLen?: Buffer;
 }
 
+/** ssh2's other ciphers keep one node:crypto cipher for the connection's life (`_cipherInstance`). */
+interface Ssh2LongLived {
+  free?: () => void;
+  _cipherInstance?: { final?: () => unknown };
+  _decipherInstance?: { final?: () => unknown };
+}
+
+/** Has `free()` of ssh2's cipher or decipher also finalize the node:crypto cipher it kept. */
+function finalizeOnFree<T>(cipher: T): T {
+  const c = cipher as Ssh2LongLived | null;
+  const inner = c?._cipherInstance ?? c?._decipherInstance;
+  const free = c?.free;
+  if (!c || typeof inner?.final !== "function" || typeof free !== "function") return cipher;
+  c.free = function (this: unknown) {
+    free.call(this);
+    try {
+      inner.final!();
+    } catch { /* a block cipher with a partial block: its state is released all the same */ }
+  };
+  return cipher;
+}
+
 /** Ours in place of ssh2's sealer, with its keys, sequence number and output; anything else as it is. */
 function sealerFor(cipher: unknown, poly: Poly1305): unknown {
   const c = cipher as Ssh2Sealer | null;
-  if (c?.constructor?.name !== "ChaChaPolyCipherNative") return cipher;
+  if (c?.constructor?.name !== "ChaChaPolyCipherNative") return finalizeOnFree(cipher);
   if (typeof c.outSeqno !== "number" || !c._onWrite || !c._encKeyMain || !c._encKeyPktLen) return cipher;
   const key = Buffer.concat([c._encKeyMain, c._encKeyPktLen]);
   return new ChaChaPolySealer({ key, seqno: c.outSeqno }, c._onWrite, poly);
@@ -244,7 +276,7 @@ function sealerFor(cipher: unknown, poly: Poly1305): unknown {
 
 function openerFor(decipher: unknown, poly: Poly1305): unknown {
   const d = decipher as Ssh2Opener | null;
-  if (d?.constructor?.name !== "ChaChaPolyDecipherNative") return decipher;
+  if (d?.constructor?.name !== "ChaChaPolyDecipherNative") return finalizeOnFree(decipher);
   if (typeof d.inSeqno !== "number" || !d._onPayload || !d._decKeyMain || !d._decKeyPktLen) return decipher;
   const key = Buffer.concat([d._decKeyMain, d._decKeyPktLen]);
   return new ChaChaPolyOpener({ key, seqno: d.inSeqno }, d._onPayload, poly);

@@ -5,6 +5,7 @@
  */
 // @ts-types="npm:@types/ssh2@1.15.6"
 import ssh2 from "ssh2";
+import type { ConnectConfig } from "ssh2";
 import { generateKeyPair } from "../../core/ssh/key_store.ts";
 
 /** A valid pair in the shape ssh2 uses (generateKeyPair screens out ssh2's malformed ones). */
@@ -390,6 +391,8 @@ export interface ClientOptions {
   localAddress?: string;
   /** Sees the raw host key blob; default accepts any. */
   hostVerifier?: (key: Uint8Array) => boolean;
+  /** ssh2's algorithm lists (default: ssh2's own preferences). */
+  algorithms?: ConnectConfig["algorithms"];
 }
 
 /** Opens an authenticated ssh2 client to a test sshd; rejects when the connection or authentication fails. */
@@ -420,6 +423,7 @@ export function connectClient(sshd: Pick<Sshd, "host" | "port" | "user">, opts: 
       username: sshd.user,
       privateKey: opts.privateKey,
       localAddress: opts.localAddress,
+      algorithms: opts.algorithms,
       readyTimeout: 5_000,
       hostVerifier: (key: Uint8Array) => opts.hostVerifier ? opts.hostVerifier(key) : true,
     });
