@@ -40,6 +40,13 @@ export async function createApp(services: CoreServices, parts: AppParts): Promis
   const { config, sessions, users } = services;
   const app = new Hono<AppEnv>();
   const registry = new RouteRegistry();
+  // Hono answers HEAD by running the GET handler and dropping its body unread and uncancelled, so a
+  // streamed body never learns that nobody will read it: an SSE handler keeps its SSH channel or bus
+  // listener, a download its SFTP channel, a recording its open file. Cancelling it runs their clean-up.
+  app.use(async function cancelHeadBody(c, next) {
+    await next();
+    if (c.req.method === "HEAD") await c.res.body?.cancel().catch(() => {});
+  });
   app.use(securityHeaders());
   app.use(async function identifyCaller(c, next) {
     c.set("clientIp", clientIp(c, config.trustProxy));

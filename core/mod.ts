@@ -21,6 +21,7 @@ export { readSessionCookie } from "./http/session_cookie.ts";
 export { type AccessLost, accessLost } from "./auth/access_lost.ts";
 export { OpenConnections } from "./http/open_connections.ts";
 export { frameBudget } from "./http/frame_budget.ts";
+export { requireWebSocketHandshake } from "./http/websocket_handshake.ts";
 export { Island } from "./ui/island.tsx";
 export { type ChannelWebSocket, type ChannelWebSocketOptions, openChannelWebSocket } from "./ssh/channel_websocket.ts";
 export { BUILTIN_IDS, BUILTIN_PROVIDERS, type BuiltinProvider } from "./models/catalog.ts";

@@ -148,10 +148,23 @@ export class SshConnection {
     return this.#open;
   }
 
-  /** Counts `channel` as open until it closes; returns it. */
+  /**
+   * Counts `channel` as open until it closes; returns it. ssh2 emits "close" only once the channel's
+   * readable side has ended, which takes a reader: a channel that its user closes and no longer reads
+   * (a cancelled stream) would never emit it, and would keep its count and what it had buffered. So
+   * closing a channel also lets its remaining output flow out, unread.
+   */
   #track<T extends { once(event: "close", cb: () => void): unknown }>(kind: ChannelKind, channel: T): T {
     this.#open[kind]++;
     channel.once("close", () => this.#open[kind]--);
+    const c = channel as unknown as { close?: (...args: unknown[]) => unknown; resume?: () => unknown };
+    const close = c.close, resume = c.resume;
+    if (typeof close === "function" && typeof resume === "function") {
+      c.close = function (this: unknown, ...args: unknown[]) {
+        resume.call(channel);
+        return close.apply(this, args);
+      };
+    }
     return channel;
   }
 

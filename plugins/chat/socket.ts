@@ -1,5 +1,13 @@
 import type { Context } from "hono";
-import { accessLost, actorOf, AppError, type CoreServices, frameBudget, readSessionCookie } from "../../core/mod.ts";
+import {
+  accessLost,
+  actorOf,
+  AppError,
+  type CoreServices,
+  frameBudget,
+  readSessionCookie,
+  requireWebSocketHandshake,
+} from "../../core/mod.ts";
 import { GatewayClient } from "./gateway_client.ts";
 import { clientMessage, commandOf, historyOf, type ServerMessage, translate } from "./protocol.ts";
 
@@ -75,9 +83,7 @@ export function openChat(
   opts: ChatOptions,
   rooms: ChatRooms,
 ): Response {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");
-  }
+  requireWebSocketHandshake(c.req.raw.headers);
   const { instanceId } = req;
   const token = readSessionCookie(c) ?? "";
   const actor = actorOf(c);

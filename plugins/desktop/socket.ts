@@ -2,13 +2,13 @@ import type { Context } from "hono";
 import {
   accessLost,
   actorOf,
-  AppError,
   type ChannelWebSocket,
   type CoreServices,
   frameBudget,
   openChannelWebSocket,
   type OpenConnections,
   readSessionCookie,
+  requireWebSocketHandshake,
 } from "../../core/mod.ts";
 import type { DesktopControl, Viewer } from "./control.ts";
 import type { DesktopOptions } from "./options.ts";
@@ -42,9 +42,7 @@ export async function openDesktop(
   control: DesktopControl,
   open: OpenConnections,
 ): Promise<Response> {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");
-  }
+  requireWebSocketHandshake(c.req.raw.headers);
   const { instanceId, user } = req;
   const token = readSessionCookie(c) ?? "";
   const actor = actorOf(c);
@@ -61,7 +59,14 @@ export async function openDesktop(
     timeoutMs: opts.handshakeTimeoutMs,
   });
 
-  const { socket, response } = Deno.upgradeWebSocket(c.req.raw, up.protocol ? { protocol: up.protocol } : {});
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    upgraded = Deno.upgradeWebSocket(c.req.raw, up.protocol ? { protocol: up.protocol } : {});
+  } catch (e) {
+    up.close(CLOSE.normal); // and with it the channel: no browser socket will ever end it
+    throw e;
+  }
+  const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
   s.audit.record({ actor, action: "desktop.open", target, instanceId, details: { protocol: up.protocol || null } });
 

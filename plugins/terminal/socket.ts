@@ -2,11 +2,11 @@ import type { Context } from "hono";
 import {
   accessLost,
   actorOf,
-  AppError,
   type CoreServices,
   frameBudget,
   type OpenConnections,
   readSessionCookie,
+  requireWebSocketHandshake,
 } from "../../core/mod.ts";
 import { bridge } from "./bridge.ts";
 import { newSessionId, tmuxName } from "./names.ts";
@@ -46,9 +46,7 @@ export async function openTerminal(
   open: OpenConnections,
   recordings: Recordings,
 ): Promise<Response> {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new AppError("BAD_REQUEST", "This endpoint speaks WebSocket only (send an Upgrade: websocket request).");
-  }
+  requireWebSocketHandshake(c.req.raw.headers);
   const { instanceId, user, query } = req;
   const sessionId = query.session_id ?? newSessionId();
   const name = tmuxName(sessionId);
@@ -79,11 +77,16 @@ export async function openTerminal(
     })
     : null;
   let channel: PtyChannel;
+  let opened: PtyChannel | undefined;
   let upgraded: { socket: WebSocket; response: Response };
   try {
-    channel = await openPtyChannel(conn, attachCommand(name), size);
+    channel = opened = await openPtyChannel(conn, attachCommand(name), size);
     upgraded = Deno.upgradeWebSocket(c.req.raw);
   } catch (e) {
+    // No browser socket will ever close the PTY channel, which would hold its `tmux attach` for good.
+    try {
+      opened?.close();
+    } catch { /* already gone with its connection */ }
     if (recording) void recording.close().then(() => recordings.remove(instanceId, recording.id)).catch(() => {});
     throw e;
   }

@@ -105,6 +105,50 @@ function stalledBackend(waiting: Set<(e: Error) => void>) {
 }
 
 Deno.test({
+  name: "every WebSocket route refuses a request that is no whole handshake with 400, before it opens anything",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // An instance whose SSH endpoint never comes: a route that reached for SSH before checking the
+    // handshake would hang here instead of answering.
+    const waiting = new Set<(e: Error) => void>();
+    const t = await testApp({}, [stalledBackend(waiting), chatPlugin(), terminalPlugin(), desktopPlugin()]);
+    try {
+      const admin = await t.setupAdmin();
+      const { id } = t.services.instances.insert("bot-half", "Half");
+      t.services.instances.setRuntime(id, { gateway_token: await t.services.secrets.encrypt("test-gateway-token") });
+      const full = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" };
+      const halves: [Record<string, string>, RegExp][] = [
+        [{ upgrade: "websocket" }, /lacks Connection: Upgrade, Sec-WebSocket-Key\.$/],
+        [{ ...full, connection: "keep-alive" }, /lacks Connection: Upgrade\.$/],
+        [{ upgrade: "websocket", connection: "keep-alive, Upgrade" }, /lacks Sec-WebSocket-Key\.$/],
+        [{ ...full, upgrade: "h2c" }, /lacks Upgrade: websocket\.$/],
+      ];
+      for (const route of WS_ROUTES) {
+        const path = route.split(" ")[1].replace(":id", String(id));
+        for (const [headers, why] of halves) {
+          const answer = t.request("GET", path, { cookie: admin, headers });
+          const res = await Promise.race([
+            answer,
+            sleep(5_000).then(() => assert.fail(`${route} did not answer ${JSON.stringify(headers)} within 5 s`)),
+          ]);
+          const body = await res.json();
+          assert.equal(res.status, 400, `${route} with ${JSON.stringify(headers)}: ${JSON.stringify(body)}`);
+          assert.equal(body.code, "BAD_REQUEST");
+          assert.match(body.detail, why);
+        }
+      }
+      assert.equal(waiting.size, 0, "no route asked for the instance's SSH endpoint");
+      assert.deepEqual(Object.values(t.services.ssh.openChannels()), [0, 0, 0, 0, 0]);
+      await healthy(t);
+    } finally {
+      for (const reject of waiting) reject(new Error("test over"));
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
   name: "chat socket: an oversized or binary frame and a flood of frames close it with 1009; over 64 MiB Deno drops it",
   sanitizeOps: false,
   sanitizeResources: false,

@@ -174,7 +174,13 @@ Deno.test({
     try {
       const res = await w.t.request("GET", `/api/v1/instances/${w.id}/desktop/websockify`, {
         cookie: w.admin,
-        headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13", origin: ORIGIN },
+        headers: {
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "sec-websocket-version": "13",
+          origin: ORIGIN,
+        },
       });
       assert.equal(res.status, 503);
       assert.equal((await res.json()).code, "SSH_UNAVAILABLE");
