@@ -18,7 +18,7 @@ import { logsPlugin } from "../../plugins/logs/mod.tsx";
 import { builtinPlugins } from "../../plugins/mod.ts";
 import { terminalPlugin } from "../../plugins/terminal/mod.tsx";
 import { ORIGIN, type TestApp, testApp } from "../_helpers/harness.ts";
-import { runtimeResourceCount } from "../_helpers/runtime_resources.ts";
+import { assertHoldsNoMore, type Counters, type Hold, settledHold } from "../_helpers/leak_check.ts";
 import { fixedBackend } from "../harness/fixed_backend.ts";
 import { until } from "../harness/pool.ts";
 import { readEvents } from "../harness/sse.ts";
@@ -33,75 +33,15 @@ const SETTLE_MS = 5_000;
 /** Longest wait for anything the instance does (output, a recording, a reconnect). */
 const WAIT_MS = 15_000;
 
-/** The rid → name map of the resource table (names only make a failure readable; the count is the check). */
-function resourceNames(): Record<string, string> {
-  // deno-lint-ignore no-explicit-any
-  return (Deno as any)[(Deno as any).internal].core.resources();
-}
-
-/**
- * What a finished request may not leave behind: resource table entries, and two things the table does
- * not see (Deno.serve keeps a request's own state outside it): channels on the instance's SSH
- * connection, and listeners on the live-event bus (a stream handler that never ended keeps one).
- */
-interface Held {
-  count: number;
-  names: Record<string, string>;
-  /** Channels open on the instance's connection (the pool's count, as in /metrics). */
-  channels: number;
-  listeners: number;
-}
-
-/** The open channels of the instance's connection, as `/metrics` shows them. */
-function sshChannels(w: World): number {
-  return Object.values(w.t.services.ssh.openChannels()).reduce((a, b) => a + b, 0);
-}
-
-function held(w: World): Held {
+/** What the table does not see: SSH channels (as /metrics counts them) and live-event bus listeners. */
+function counters(w: World): Counters {
   return {
-    count: runtimeResourceCount(),
-    names: resourceNames(),
-    channels: sshChannels(w),
-    listeners: w.t.services.live.size,
+    "open SSH channels": () => Object.values(w.t.services.ssh.openChannels()).reduce((a, b) => a + b, 0),
+    "live-event listeners": () => w.t.services.live.size,
   };
 }
-
-/** What is held once nothing changes for 300 ms (taken after a warm-up round). */
-async function baseline(w: World): Promise<Held> {
-  let last = held(w);
-  for (let stable = 0; stable < 3;) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = held(w);
-    const same = now.count === last.count && now.channels === last.channels && now.listeners === last.listeners;
-    stable = same ? stable + 1 : 0;
-    last = now;
-  }
-  return last;
-}
-
-/** The ways `now` holds more than `base` (empty when it holds nothing more). */
-function excess(base: Held, now: Held): string[] {
-  const out: string[] = [];
-  if (now.count > base.count) {
-    const added = Object.entries(now.names).filter(([rid]) => !(rid in base.names)).map(([, n]) => n);
-    out.push(
-      `${now.count - base.count} resource table entries more than after the warm-up (new: ${added.join(", ")})`,
-    );
-  }
-  if (now.channels > base.channels) out.push(`${now.channels - base.channels} more open SSH channels`);
-  if (now.listeners > base.listeners) out.push(`${now.listeners - base.listeners} more live-event listeners`);
-  return out;
-}
-
-/** Waits (up to SETTLE_MS: closes complete asynchronously) until `w` holds no more than `base`; fails saying what is left. */
-async function backAt(w: World, base: Held, what: string): Promise<void> {
-  const started = performance.now();
-  while (excess(base, held(w)).length && performance.now() - started < SETTLE_MS) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const left = excess(base, held(w));
-  assert.deepEqual(left, [], `${what}: ${left.join("; ")}`);
-}
+const baseline = (w: World) => settledHold(counters(w));
+const backAt = (w: World, base: Hold, what: string) => assertHoldsNoMore(base, what, counters(w), SETTLE_MS);
 
 // ---------------------------------------------------------------------------------------------
 // The world (as scripts/bench_plugins.ts builds it): files, terminal and logs plugins over one
