@@ -89,6 +89,7 @@ export async function openDesktop(
     ended = true;
     forget();
     clearInterval(recheck);
+    clearTimeout(opening);
     stopPump();
     if (control.leave(viewer)) auditControl("release", { reason: "disconnected" });
     up.close(code === CLOSE.goingAway ? CLOSE.goingAway : CLOSE.normal);
@@ -104,6 +105,9 @@ export async function openDesktop(
     const lost = accessLost(s, token, instanceId);
     if (lost) finish(lost.code, lost.reason);
   }, opts.recheckMs);
+  // A browser that left before its answer (closed while the channel opened) gets no socket, and Deno
+  // never opens, closes or fails the one upgraded for it: nothing else would end websockify's socket.
+  const opening = setTimeout(() => finish(CLOSE.error, "The socket never opened."), opts.handshakeTimeoutMs);
 
   const controlBudget = frameBudget(MAX_CONTROL_FRAMES_PER_SECOND);
   const stopPump = pump(socket, up, opts, {
@@ -121,7 +125,7 @@ export async function openDesktop(
     },
     fail: finish,
   });
-  socket.addEventListener("open", () => control.join(viewer), { once: true });
+  socket.addEventListener("open", () => (clearTimeout(opening), control.join(viewer)), { once: true });
   socket.addEventListener("close", () => finish(CLOSE.normal, "browser closed"));
   socket.addEventListener("error", () => finish(CLOSE.error, "socket error"));
   up.onclose = (code) =>

@@ -18,6 +18,11 @@ export interface TerminalOptions {
   inputMaxBuffered: number;
   /** The session and access are re-checked this often while a terminal is open. */
   recheckMs: number;
+  /**
+   * An upgraded socket that has not opened after this long is ended with its PTY channel: a browser
+   * that left while the session was prepared gets a socket Deno never opens, closes or fails.
+   */
+  openTimeoutMs: number;
   /** Largest recording file (when the `terminal_recording` setting is on); output past it is not recorded. */
   recordingMaxBytes: number;
   /** Recorded events are written once this many bytes wait... */
@@ -40,6 +45,7 @@ export const terminalDefaults = {
   inputHighWater: 64 << 10,
   inputMaxBuffered: 4 << 20,
   recheckMs: 30_000,
+  openTimeoutMs: 15_000,
   recordingMaxBytes: 50 << 20,
   recordingFlushBytes: 64 << 10,
   recordingFlushMs: 500,

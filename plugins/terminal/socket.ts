@@ -110,6 +110,8 @@ export async function openTerminal(
     if (lost) finish(lost.code, lost.reason);
   }, opts.recheckMs);
 
+  const opening = setTimeout(() => finish(CLOSE.error, "The socket never opened."), opts.openTimeoutMs);
+
   /** Closes the socket once, detaching from (not ending) the tmux session. */
   function finish(code: number, reason: string) {
     if (ended) return;
@@ -117,6 +119,7 @@ export async function openTerminal(
     forget();
     closeReason = reason;
     clearInterval(recheck);
+    clearTimeout(opening);
     stopBridge();
     void recording?.close();
     try {
@@ -138,6 +141,7 @@ export async function openTerminal(
   }
 
   socket.onopen = () => {
+    clearTimeout(opening);
     send({
       type: "session",
       session_id: sessionId,

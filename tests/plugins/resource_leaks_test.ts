@@ -66,6 +66,8 @@ interface World {
     path: string,
     init?: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal },
   ): Promise<Response>;
+  /** Has `f` run when the world closes, before what the world set up itself. */
+  defer(f: () => Promise<unknown>): void;
   close(): Promise<void>;
 }
 
@@ -83,7 +85,8 @@ async function world(): Promise<World> {
     ...builtinPlugins().filter((p) => !["files", "terminal", "logs"].includes(p.name)),
     fixedBackend(endpoints),
     filesPlugin({ roots: [root] }),
-    terminalPlugin(),
+    // A socket whose browser left before the answer is given up after openTimeoutMs: short, so within SETTLE_MS.
+    terminalPlugin({ openTimeoutMs: 2_000 }),
     logsPlugin(),
   ];
   const t = await testApp({}, plugins, { ssh: sshDefaults });
@@ -135,11 +138,25 @@ async function world(): Promise<World> {
           signal: init.signal,
           client,
         }),
+      defer: (f) => void cleanup.push(f),
       close,
     };
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/** Sends a whole WebSocket handshake for `path` to `port` and hangs up without waiting for the answer. */
+async function abandonedHandshake(port: number, path: string, cookie: string): Promise<void> {
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const lines = [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, "Upgrade: websocket", "Connection: Upgrade"];
+    lines.push(`Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13", `Origin: ${ORIGIN}`, `Cookie: ${cookie}`);
+    await conn.write(new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"));
+  } finally {
+    conn.close();
   }
 }
 
@@ -229,8 +246,31 @@ leakTest(
       });
       assert.equal(notWebSocket.status, 400, "a request that is no whole handshake");
       assert.match((await json(notWebSocket, 400)).detail, /Connection: Upgrade, Sec-WebSocket-Key/);
+
+      // A browser that leaves right after its handshake: the session is prepared and the PTY opened
+      // for it all the same, and upgraded (audited), but Deno never opens that socket.
+      const before = openAudits();
+      await abandonedHandshake(
+        abandonServer.addr.port,
+        `/api/v1/instances/${w.id}/terminal?session_id=left`,
+        w.cookie,
+      );
+      await until(() => openAudits() > before, WAIT_MS, "the abandoned socket's upgrade");
     };
 
+    const openAudits = () => w.t.services.audit.query({ action: "terminal.open", limit: 1, offset: 0 }).total;
+    // Its own server: an upgrade whose client left can keep a server's shutdown waiting.
+    const abandonAbort = new AbortController();
+    const abandonServer = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, signal: abandonAbort.signal, onListen() {} },
+      (req, info) => w.t.app.fetch(req, info),
+    );
+    w.defer(async () => {
+      abandonAbort.abort();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([abandonServer.finished, new Promise((r) => timer = setTimeout(r, 2_000))]);
+      clearTimeout(timer);
+    });
     const settings = await w.api("PUT", "/api/v1/settings", {
       body: JSON.stringify({ terminal_recording: true }),
       headers: { "content-type": "application/json" },
@@ -239,17 +279,21 @@ leakTest(
     await round(0); // warm-up
     const base = await baseline(w);
     for (let n = 1; n <= ROUNDS; n++) await round(n);
-    await backAt(w, base, `${ROUNDS} terminal sockets opened, recorded and closed, their recordings downloaded`);
+    await backAt(
+      w,
+      base,
+      `${ROUNDS} terminal sockets opened, recorded and closed, their recordings downloaded, and ${ROUNDS} left early`,
+    );
 
     // A session deleted through the API while attached: the server ends the socket.
     const c = await session("leaks", ROUNDS + 1);
     assert.equal((await w.api("DELETE", `/api/v1/instances/${w.id}/terminal/sessions/leaks`)).status, 204);
     await until(() => c.closed !== null, WAIT_MS, "the deleted session's socket to close");
     assert.deepEqual(c.frames("exit").map((f) => f.session_ended), [true]);
-    assert.deepEqual((await sessions()).map((s) => s.session_id), [], "the half handshakes made no session");
+    // The half handshakes made no session; the abandoned ones share theirs.
+    assert.deepEqual((await sessions()).map((s) => s.session_id), ["left"]);
     await backAt(w, base, "a terminal session deleted while attached");
-    const opens = w.t.services.audit.query({ action: "terminal.open", limit: 100, offset: 0 }).total;
-    assert.equal(opens, ROUNDS + 2);
+    assert.equal(openAudits(), 2 * (ROUNDS + 1) + 1);
   },
 );
 
