@@ -30,6 +30,13 @@ export interface ConnectOptions {
   allowLocalAddress?: (address: string) => boolean;
 }
 
+/**
+ * How long `close()` waits for the peer to close its side after the disconnect before closing the
+ * socket outright: a hung peer (a paused container, a cut link) never does, and a half-closed socket
+ * would stay in Deno's resource table for as long as it stays hung.
+ */
+export const CLOSE_GRACE_MS = 3_000;
+
 /** Kinds of channel counted per connection: commands, streamed commands, PTYs (terminals), SFTP, tunnels. */
 export type ChannelKind = "exec" | "stream" | "pty" | "sftp" | "tunnel";
 
@@ -66,6 +73,7 @@ export class SourceAddressRefusedError extends Error {
 /** One authenticated SSH connection; every channel (exec, PTY, SFTP, direct-tcpip) multiplexes on it. */
 export class SshConnection {
   #closed = false;
+  #hangUp: ReturnType<typeof setTimeout> | undefined;
   #onClose = new Set<(reason: string) => void>();
   #open: Record<ChannelKind, number> = { exec: 0, stream: 0, pty: 0, sftp: 0, tunnel: 0 };
 
@@ -80,7 +88,10 @@ export class SshConnection {
       this.#closed = true;
       for (const cb of this.#onClose) cb(reason);
     };
-    client.on("close", () => closed("connection closed"));
+    client.on("close", () => {
+      clearTimeout(this.#hangUp);
+      closed("connection closed");
+    });
     client.on("error", (e) => closed(`connection error: ${e.message}`));
   }
 
@@ -272,8 +283,14 @@ export class SshConnection {
     );
   }
 
+  /** Disconnects politely; a peer that has not closed its side after `CLOSE_GRACE_MS` is hung up on. */
   close(): void {
     this.client.end();
+    // ssh2's destroy() does nothing once the socket has ended: the socket itself is destroyed.
+    const sock = (this.client as unknown as { _sock?: { destroyed: boolean; destroy(): void } })._sock;
+    if (!sock || sock.destroyed || this.#hangUp !== undefined) return;
+    this.#hangUp = setTimeout(() => sock.destroy(), CLOSE_GRACE_MS);
+    Deno.unrefTimer(this.#hangUp); // a hung peer does not hold up the process's exit
   }
 }
 
