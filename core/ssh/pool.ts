@@ -255,6 +255,8 @@ export class SshPool {
         if (e instanceof AppError && (e.code === "SSH_HOST_KEY_MISMATCH" || e.code === "SSH_IP_BLOCKED")) break;
       }
     }
+    // Retried in the background from here, as after any lost connection (connect() made it wanted).
+    this.#startLoop(link, error);
     return { status: "error", latency_ms: Math.round(performance.now() - started), error };
   }
 

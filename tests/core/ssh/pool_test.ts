@@ -5,7 +5,7 @@ import { authorizedLine } from "../../../core/ssh/authorized_line.ts";
 import { generateKeyPair } from "../../../core/ssh/key_store.ts";
 import type { TunnelTarget } from "../../../core/ssh/tunnel_targets.ts";
 import type { SshOptions } from "../../../core/ssh/options.ts";
-import { startSshd } from "../../harness/sshd.ts";
+import { freePort, startSshd } from "../../harness/sshd.ts";
 import { echoServer, poolFixture, until } from "../../harness/pool.ts";
 
 /** One pool, one sshd that accepts the pool's key restricted to an echo target. */
@@ -121,6 +121,26 @@ Deno.test("100 MB through a tunnel arrive byte-exact", async () => {
     assert.equal(received, total);
     assert.equal(got.digest("hex"), sent.digest("hex"));
     tunnel.destroy();
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a requested reconnect that fails leaves no stale state: a started instance goes on being retried", async () => {
+  const t = await setup();
+  try {
+    t.f.pool.start(1);
+    await until(() => t.f.pool.status(1).state === "connected", 10_000, "connected");
+    // New connections are refused (nothing listens there) while the current one is still up.
+    const reachable = t.f.endpoints.get(1)!;
+    t.f.endpoints.set(1, { ...reachable, port: freePort() });
+    const answer = await t.f.pool.reconnect(1, 1);
+    assert.equal(answer.status, "error");
+    assert.equal(t.f.pool.current(1), undefined, "the old connection is gone");
+    assert.equal(t.f.pool.status(1).state, "reconnecting", "not shown as connected with no connection");
+    t.f.endpoints.set(1, reachable);
+    await until(() => t.f.pool.status(1).state === "connected", 10_000, "reconnected by the background loop");
+    assert.equal((await t.f.pool.current(1)!.exec("echo back")).stdout, "back\n");
   } finally {
     await t.close();
   }
