@@ -192,30 +192,38 @@ export class SshConnection {
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const { timeoutMs = 30_000, maxOutput = 1 << 20 } = opts;
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, stream) => {
-        if (err) return reject(unavailable(err));
-        this.#track("exec", stream);
+      // The time limit covers opening the channel too: a hung peer may never answer that.
+      let stream: ClientChannel | undefined;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        stream?.close();
+        reject(new AppError("SSH_TIMEOUT", `Command timed out after ${timeoutMs} ms.`));
+      }, timeoutMs);
+      this.client.exec(command, (err, opened) => {
+        if (err) {
+          clearTimeout(timer);
+          return reject(unavailable(err));
+        }
+        const ch = stream = this.#track("exec", opened);
+        if (timedOut) return void ch.close(); // opened after its caller gave up
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let size = 0;
-        const timer = setTimeout(() => {
-          stream.close();
-          reject(new AppError("SSH_TIMEOUT", `Command timed out after ${timeoutMs} ms.`));
-        }, timeoutMs);
         const collect = (into: Buffer[]) => (chunk: Buffer) => {
           size += chunk.length;
           if (size > maxOutput) {
             clearTimeout(timer);
-            stream.close();
+            ch.close();
             reject(new AppError("SSH_OUTPUT_TOO_LARGE", `Command output exceeded ${maxOutput} bytes.`));
             return;
           }
           into.push(chunk);
         };
-        stream.on("data", collect(out));
-        stream.stderr.on("data", collect(errs));
-        if (opts.input !== undefined) stream.end(opts.input);
-        stream.on("close", (code: number | null, signal: string | null) => {
+        ch.on("data", collect(out));
+        ch.stderr.on("data", collect(errs));
+        if (opts.input !== undefined) ch.end(opts.input);
+        ch.on("close", (code: number | null, signal: string | null) => {
           clearTimeout(timer);
           resolve({
             stdout: Buffer.concat(out).toString(),

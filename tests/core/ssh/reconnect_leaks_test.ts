@@ -500,3 +500,35 @@ leakTest("SSH pool: the health scheduler running for a while at FAST timings doe
   assert.equal(pool.status(1).state, "connected");
   assert.equal(pool.status(1).metrics?.failed_checks, 0);
 });
+
+Deno.test("SSH exec: the time limit covers opening the channel, so a hung instance answers SSH_TIMEOUT in time", async () => {
+  // Keepalive far away: only the command's own limit can end the wait.
+  const f = await poolFixture({ ssh: { keepaliveIntervalMs: 60_000 } });
+  const sshd = await startSshd({ authorizedKeys: [f.keys.publicKey] });
+  const frozen: number[] = [];
+  try {
+    f.endpoints.set(1, { host: sshd.host, port: sshd.port, username: sshd.user });
+    const conn = await f.pool.connect(1);
+    assert.equal((await conn.exec("echo up")).stdout, "up\n");
+    const listener = sshdProcesses(sshd)[0];
+    for (const pid of sshdProcesses(sshd).filter((p) => p !== listener)) {
+      Deno.kill(pid, "SIGSTOP");
+      frozen.push(pid);
+    }
+    const started = performance.now();
+    const outcome = await Promise.race([
+      conn.exec("echo never", { timeoutMs: 500 }).then(() => "answered", (e) => (e as AppError).code),
+      new Promise((r) => setTimeout(() => r("still waiting after 5 s"), 5_000)),
+    ]);
+    assert.equal(outcome, "SSH_TIMEOUT");
+    assert.ok(performance.now() - started < 2_000, `${Math.round(performance.now() - started)} ms`);
+  } finally {
+    for (const pid of frozen) {
+      try {
+        Deno.kill(pid, "SIGCONT");
+      } catch { /* gone */ }
+    }
+    await f.close();
+    await sshd.close();
+  }
+});
