@@ -73,3 +73,67 @@ export async function assertHoldsNoMore(
   const left = excess(base, hold(counters));
   assert.deepEqual(left, [], `${what}: ${left.join("; ")}`);
 }
+
+/** A counter of the SSH channels open on a pool (as `/metrics` counts them). */
+export function openSshChannels(pool: { openChannels(): Record<string, number> }): () => number {
+  return () => Object.values(pool.openChannels()).reduce((a, b) => a + b, 0);
+}
+
+/** Sockets among this process's file descriptors (whatever holds them: the resource table or not). */
+export function socketDescriptors(): number {
+  let n = 0;
+  for (const fd of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      if (Deno.readLinkSync(`/proc/self/fd/${fd.name}`).startsWith("socket:")) n++;
+    } catch { /* closed meanwhile */ }
+  }
+  return n;
+}
+
+let intervals: Set<unknown> | undefined;
+
+/**
+ * The intervals set and not yet cleared since the first call (which wraps `setInterval` and
+ * `clearInterval` to keep count). The resource table does not hold timers, and a socket's re-check
+ * interval left running would keep the socket's whole state, and its work, for good.
+ */
+export function liveIntervals(): ReadonlySet<unknown> {
+  if (intervals) return intervals;
+  const live = intervals = new Set<unknown>();
+  const set = globalThis.setInterval, clear = globalThis.clearInterval;
+  globalThis.setInterval = ((...args: Parameters<typeof set>) => {
+    const id = set(...args);
+    live.add(id);
+    return id;
+  }) as typeof set;
+  globalThis.clearInterval = ((id?: number) => {
+    live.delete(id);
+    clear(id);
+  }) as typeof clear;
+  return live;
+}
+
+/**
+ * After a failure: clears the intervals set since `held` (a copy of `liveIntervals()`) was taken, so
+ * that leaked ones do not outlive the world they use (and report an error in place of the failure).
+ */
+export function clearIntervalsSince(held: ReadonlySet<unknown>): void {
+  for (const id of [...liveIntervals()]) if (!held.has(id)) clearInterval(id as number);
+}
+
+/**
+ * Sends a whole WebSocket handshake for `path` to the server on `port` (127.0.0.1) with `headers`
+ * (cookie, origin, ...), and hangs up without waiting for the answer: a browser that left early.
+ */
+export async function abandonedHandshake(port: number, path: string, headers: Record<string, string>): Promise<void> {
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  const lines = [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, "Upgrade: websocket", "Connection: Upgrade"];
+  lines.push(`Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13");
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"));
+  } finally {
+    conn.close();
+  }
+}

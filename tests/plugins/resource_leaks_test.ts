@@ -18,7 +18,14 @@ import { logsPlugin } from "../../plugins/logs/mod.tsx";
 import { builtinPlugins } from "../../plugins/mod.ts";
 import { terminalPlugin } from "../../plugins/terminal/mod.tsx";
 import { ORIGIN, type TestApp, testApp } from "../_helpers/harness.ts";
-import { assertHoldsNoMore, type Counters, type Hold, settledHold } from "../_helpers/leak_check.ts";
+import {
+  abandonedHandshake,
+  assertHoldsNoMore,
+  type Counters,
+  type Hold,
+  openSshChannels,
+  settledHold,
+} from "../_helpers/leak_check.ts";
 import { fixedBackend } from "../harness/fixed_backend.ts";
 import { until } from "../harness/pool.ts";
 import { readEvents } from "../harness/sse.ts";
@@ -36,7 +43,7 @@ const WAIT_MS = 15_000;
 /** What the table does not see: SSH channels (as /metrics counts them) and live-event bus listeners. */
 function counters(w: World): Counters {
   return {
-    "open SSH channels": () => Object.values(w.t.services.ssh.openChannels()).reduce((a, b) => a + b, 0),
+    "open SSH channels": openSshChannels(w.t.services.ssh),
     "live-event listeners": () => w.t.services.live.size,
   };
 }
@@ -147,19 +154,6 @@ async function world(): Promise<World> {
   }
 }
 
-/** Sends a whole WebSocket handshake for `path` to `port` and hangs up without waiting for the answer. */
-async function abandonedHandshake(port: number, path: string, cookie: string): Promise<void> {
-  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const lines = [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, "Upgrade: websocket", "Connection: Upgrade"];
-    lines.push(`Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13", `Origin: ${ORIGIN}`, `Cookie: ${cookie}`);
-    await conn.write(new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"));
-  } finally {
-    conn.close();
-  }
-}
-
 /** Runs one test in a fresh world (sanitizers off: the world's server, sshd and SSH connection span the test). */
 function leakTest(name: string, fn: (w: World) => Promise<void>) {
   Deno.test({
@@ -253,7 +247,7 @@ leakTest(
       await abandonedHandshake(
         abandonServer.addr.port,
         `/api/v1/instances/${w.id}/terminal?session_id=left`,
-        w.cookie,
+        { origin: ORIGIN, cookie: w.cookie },
       );
       await until(() => openAudits() > before, WAIT_MS, "the abandoned socket's upgrade");
     };

@@ -16,7 +16,14 @@ import { generateKeyPair } from "../../../core/ssh/key_store.ts";
 import type { SshOptions } from "../../../core/ssh/options.ts";
 import type { SshPool } from "../../../core/ssh/pool.ts";
 import type { TunnelTarget } from "../../../core/ssh/tunnel_targets.ts";
-import { assertHoldsNoMore, type Counters, type Hold, settledHold } from "../../_helpers/leak_check.ts";
+import {
+  assertHoldsNoMore,
+  type Counters,
+  type Hold,
+  openSshChannels,
+  settledHold,
+  socketDescriptors,
+} from "../../_helpers/leak_check.ts";
 import { echoServer, type PoolFixture, poolFixture, until } from "../../harness/pool.ts";
 import { type Sshd, startSshd } from "../../harness/sshd.ts";
 
@@ -54,20 +61,9 @@ function tcpWith(ports: () => number[]): () => number {
   };
 }
 
-/** Sockets among this process's file descriptors (whatever holds them: the resource table or not). */
-function socketDescriptors(): number {
-  let n = 0;
-  for (const fd of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${fd.name}`).startsWith("socket:")) n++;
-    } catch { /* closed meanwhile */ }
-  }
-  return n;
-}
-
 function counters(pool: SshPool, ports: () => number[]): Counters {
   return {
-    "open SSH channels": () => Object.values(pool.openChannels()).reduce((a, b) => a + b, 0),
+    "open SSH channels": openSshChannels(pool),
     "TCP connections with the test servers": tcpWith(ports),
     "socket descriptors": socketDescriptors,
   };

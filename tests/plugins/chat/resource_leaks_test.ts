@@ -11,13 +11,22 @@
 import assert from "node:assert/strict";
 import { chatPlugin } from "../../../plugins/chat/mod.tsx";
 import { ORIGIN } from "../../_helpers/harness.ts";
-import { assertHoldsNoMore, type Counters, settledHold } from "../../_helpers/leak_check.ts";
+import {
+  abandonedHandshake,
+  assertHoldsNoMore,
+  clearIntervalsSince,
+  type Counters,
+  liveIntervals,
+  openSshChannels,
+  settledHold,
+} from "../../_helpers/leak_check.ts";
 import { applyOpenclawConfigForTest, fakeProvider, startFakeModel } from "../../harness/agent_model.ts";
 import { type InstanceWorld, instanceWorld } from "../../harness/instance_world.ts";
 import { podmanTest } from "../../harness/podman_available.ts";
 import { until } from "../../harness/pool.ts";
 import { ChatClient } from "./_chat_client.ts";
 
+const intervals = liveIntervals();
 const ROUNDS = 5;
 /** How long the counts may take to come back after the rounds (closes complete asynchronously). */
 const SETTLE_MS = 5_000;
@@ -25,63 +34,14 @@ const WAIT_MS = 30_000;
 /** The fake model's reply, as the agent image test waits for it (a cold agent can take a while). */
 const REPLY_MS = 120_000;
 
-/**
- * Intervals set and not yet cleared, from here on. The table does not hold timers, and a socket's
- * re-check interval left running would keep the socket's whole state (and its work) for good.
- */
-const intervals = new Set<unknown>();
-{
-  const set = globalThis.setInterval, clear = globalThis.clearInterval;
-  globalThis.setInterval = ((...args: Parameters<typeof set>) => {
-    const id = set(...args);
-    intervals.add(id);
-    return id;
-  }) as typeof set;
-  globalThis.clearInterval = ((id?: number) => {
-    intervals.delete(id);
-    clear(id);
-  }) as typeof clear;
-}
-
-/**
- * After a failure: clears the intervals set since `held` was taken, so that leaked ones do not outlive
- * the world they use (and report an uncaught error in place of the failure).
- */
-function clearIntervalsSince(held: Set<unknown>): void {
-  for (const id of [...intervals]) if (!held.has(id)) clearInterval(id as number);
-}
-
 function counters(w: InstanceWorld): Counters {
   const sockets = w.t.host.metrics.find((m) => m.name === "claworc_chat_sockets");
   assert.ok(sockets, "the chat plugin's socket gauge");
   return {
-    "open SSH channels": () => Object.values(w.t.services.ssh.openChannels()).reduce((a, b) => a + b, 0),
+    "open SSH channels": openSshChannels(w.t.services.ssh),
     "chat sockets (room members)": () => sockets.samples()[0].value,
     "live intervals": () => intervals.size,
   };
-}
-
-/** Sends a whole WebSocket handshake for the chat to `port` and hangs up without waiting for the answer. */
-async function abandonedHandshake(w: InstanceWorld, port: number): Promise<void> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(new TextEncoder().encode(
-      [
-        `GET /api/v1/instances/${w.id}/chat HTTP/1.1`,
-        `Host: 127.0.0.1:${port}`,
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        `Sec-WebSocket-Key: ${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))}`,
-        "Sec-WebSocket-Version: 13",
-        `Origin: ${ORIGIN}`,
-        `Cookie: ${w.admin}`,
-        "",
-        "",
-      ].join("\r\n"),
-    ));
-  } finally {
-    conn.close();
-  }
 }
 
 Deno.test({
@@ -138,7 +98,7 @@ Deno.test({
 
       // 3. A browser that leaves right after its handshake (the chat upgrades at once, so Deno opens the
       //    socket and then fails it).
-      await abandonedHandshake(w, server.addr.port);
+      await abandonedHandshake(server.addr.port, `/api/v1/instances/${w.id}/chat`, { origin: ORIGIN, cookie: w.admin });
     };
 
     const held = new Set(intervals);

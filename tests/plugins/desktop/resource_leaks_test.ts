@@ -14,50 +14,33 @@ import assert from "node:assert/strict";
 import { sshDefaults } from "../../../core/ssh/options.ts";
 import { desktopPlugin } from "../../../plugins/desktop/mod.tsx";
 import { ORIGIN } from "../../_helpers/harness.ts";
-import { assertHoldsNoMore, type Counters, settledHold } from "../../_helpers/leak_check.ts";
+import {
+  abandonedHandshake,
+  assertHoldsNoMore,
+  clearIntervalsSince,
+  type Counters,
+  liveIntervals,
+  openSshChannels,
+  settledHold,
+} from "../../_helpers/leak_check.ts";
 import { until } from "../../harness/pool.ts";
 import { DesktopClient } from "./_desktop_client.ts";
 import { type DesktopWorld, desktopWorld } from "./_desktop_world.ts";
 import { CLOSE_TRIGGER } from "./_fake_websockify.ts";
 import * as rfb from "./_rfb.ts";
 
+const intervals = liveIntervals();
 const ROUNDS = 5;
 /** How long the counts may take to come back after the rounds (closes complete asynchronously). */
 const SETTLE_MS = 5_000;
 const WAIT_MS = 15_000;
-
-/**
- * Intervals set and not yet cleared, from here on. The table does not hold timers, and a socket's
- * re-check interval left running would keep the socket's whole state (and its work) for good.
- */
-const intervals = new Set<unknown>();
-{
-  const set = globalThis.setInterval, clear = globalThis.clearInterval;
-  globalThis.setInterval = ((...args: Parameters<typeof set>) => {
-    const id = set(...args);
-    intervals.add(id);
-    return id;
-  }) as typeof set;
-  globalThis.clearInterval = ((id?: number) => {
-    intervals.delete(id);
-    clear(id);
-  }) as typeof clear;
-}
-
-/**
- * After a failure: clears the intervals set since `held` was taken, so that leaked ones do not outlive
- * the world they use (and report an uncaught error in place of the failure).
- */
-function clearIntervalsSince(held: Set<unknown>): void {
-  for (const id of [...intervals]) if (!held.has(id)) clearInterval(id as number);
-}
 
 function counters(w: DesktopWorld): Counters {
   const sockets = w.t.host.metrics.find((m) => m.name === "claworc_desktop_sockets");
   assert.ok(sockets, "the desktop plugin's socket gauge");
   const count = (event: string) => w.events.filter((e) => e.event === event).length;
   return {
-    "open SSH channels": () => Object.values(w.t.services.ssh.openChannels()).reduce((a, b) => a + b, 0),
+    "open SSH channels": openSshChannels(w.t.services.ssh),
     "desktop sockets (viewers)": () => sockets.samples()[0].value,
     "websockify connections open": () => count("open") - count("close"),
     "live intervals": () => intervals.size,
@@ -83,30 +66,6 @@ function leakTest(name: string, options: Parameters<typeof desktopPlugin>[0], fn
       }
     },
   });
-}
-
-/** Sends a whole WebSocket handshake for the desktop to `port` and hangs up without waiting for the answer. */
-async function abandonedHandshake(w: DesktopWorld, port: number): Promise<void> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(new TextEncoder().encode(
-      [
-        `GET /api/v1/instances/${w.id}/desktop/websockify HTTP/1.1`,
-        `Host: 127.0.0.1:${port}`,
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        `Sec-WebSocket-Key: ${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))}`,
-        "Sec-WebSocket-Version: 13",
-        "Sec-WebSocket-Protocol: binary",
-        `Origin: ${ORIGIN}`,
-        `Cookie: ${w.admin}`,
-        "",
-        "",
-      ].join("\r\n"),
-    ));
-  } finally {
-    conn.close();
-  }
 }
 
 leakTest(
@@ -174,7 +133,11 @@ leakTest(
 
       // 3. A browser that leaves right after its handshake: websockify's socket is opened for it all the same.
       const opened = w.events.filter((e) => e.event === "open").length;
-      await abandonedHandshake(w, abandonServer.addr.port);
+      await abandonedHandshake(abandonServer.addr.port, `/api/v1/instances/${w.id}/desktop/websockify`, {
+        "sec-websocket-protocol": "binary",
+        origin: ORIGIN,
+        cookie: w.admin,
+      });
       await until(
         () => w.events.filter((e) => e.event === "open").length > opened,
         WAIT_MS,

@@ -15,7 +15,14 @@ import { dockerPlugin } from "../../../plugins/docker/mod.ts";
 import { builtinPlugins } from "../../../plugins/mod.ts";
 import { AGENT_IMAGE, buildAgentImage } from "../../../scripts/build_agent_image.ts";
 import { type TestApp, testApp } from "../../_helpers/harness.ts";
-import { assertHoldsNoMore, type Counters, type Hold, settledHold } from "../../_helpers/leak_check.ts";
+import {
+  assertHoldsNoMore,
+  type Counters,
+  type Hold,
+  openSshChannels,
+  settledHold,
+  socketDescriptors,
+} from "../../_helpers/leak_check.ts";
 import { type PodmanService, startPodman } from "../../harness/podman.ts";
 import { WITHOUT_PODMAN } from "../../harness/podman_available.ts";
 import { until } from "../../harness/pool.ts";
@@ -37,17 +44,6 @@ const WAIT_MS = 120_000;
 function engineConnections(socketPath: string): number {
   return Deno.readTextFileSync("/proc/net/unix").split("\n")
     .filter((line) => line.endsWith(` ${socketPath}`) && line.trim().split(/\s+/)[5] === "03").length;
-}
-
-/** Sockets among this process's file descriptors (whatever holds them: the resource table or not). */
-function socketDescriptors(): number {
-  let n = 0;
-  for (const fd of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${fd.name}`).startsWith("socket:")) n++;
-    } catch { /* closed meanwhile */ }
-  }
-  return n;
 }
 
 interface World {
@@ -125,7 +121,7 @@ async function openWorld(tag: string): Promise<{ w: World; close(): Promise<void
         service = w.service = await startPodman(undefined, socketPath);
       },
       counters: {
-        "open SSH channels": () => Object.values(t.services.ssh.openChannels()).reduce((a, b) => a + b, 0),
+        "open SSH channels": openSshChannels(t.services.ssh),
         "live-event listeners": () => t.services.live.size,
         "engine event streams": () => open,
         "engine API connections": () => engineConnections(socketPath),
