@@ -79,17 +79,6 @@ export function openSshChannels(pool: { openChannels(): Record<string, number> }
   return () => Object.values(pool.openChannels()).reduce((a, b) => a + b, 0);
 }
 
-/** Sockets among this process's file descriptors (whatever holds them: the resource table or not). */
-export function socketDescriptors(): number {
-  let n = 0;
-  for (const fd of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${fd.name}`).startsWith("socket:")) n++;
-    } catch { /* closed meanwhile */ }
-  }
-  return n;
-}
-
 let intervals: Set<unknown> | undefined;
 
 /**

@@ -6,7 +6,8 @@
  * event streams the watcher has open (it follows `GET /events` and follows again when the stream
  * breaks, so one that keeps an old stream, or follows twice, accumulates them), and, since Deno's
  * node:http keeps dockerode's Unix sockets out of the resource table, the connections the engine has
- * open on its API socket and this process's socket descriptors.
+ * open on this test's own API socket. (Not the process's socket descriptors: test files run in parallel
+ * workers of one process, so those count other files' sockets too.)
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -21,7 +22,6 @@ import {
   type Hold,
   openSshChannels,
   settledHold,
-  socketDescriptors,
 } from "../../_helpers/leak_check.ts";
 import { type PodmanService, startPodman } from "../../harness/podman.ts";
 import { WITHOUT_PODMAN } from "../../harness/podman_available.ts";
@@ -125,7 +125,6 @@ async function openWorld(tag: string): Promise<{ w: World; close(): Promise<void
         "live-event listeners": () => t.services.live.size,
         "engine event streams": () => open,
         "engine API connections": () => engineConnections(socketPath),
-        "socket descriptors": socketDescriptors,
       },
     };
     return { w, close };
