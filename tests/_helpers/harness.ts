@@ -11,6 +11,13 @@ import type { AgentConfigOptions } from "../../core/openclaw/agent_config.ts";
 import { FAST } from "../harness/pool.ts";
 
 export const ORIGIN = "http://claworc.test";
+/** The headers of a whole WebSocket handshake, for requests through `app.request()` (RFC 6455's sample key). */
+export const WS_HANDSHAKE = {
+  upgrade: "websocket",
+  connection: "Upgrade",
+  "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+  "sec-websocket-version": "13",
+} as const;
 export const ADMIN = { username: "admin", password: "admin-password-1" };
 
 /** A full app over a temp data folder, driven through `app.request()` (no server process). */

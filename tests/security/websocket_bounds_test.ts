@@ -17,7 +17,7 @@ import { pump } from "../../plugins/desktop/pump.ts";
 import { terminalDefaults } from "../../plugins/terminal/options.ts";
 import { terminalPlugin } from "../../plugins/terminal/mod.tsx";
 import * as terminalProtocol from "../../plugins/terminal/protocol.ts";
-import { ORIGIN, type TestApp, testApp } from "../_helpers/harness.ts";
+import { ORIGIN, type TestApp, testApp, WS_HANDSHAKE } from "../_helpers/harness.ts";
 import { fixedBackend } from "../harness/fixed_backend.ts";
 import { until } from "../harness/pool.ts";
 import { startSshd } from "../harness/sshd.ts";
@@ -117,7 +117,7 @@ Deno.test({
       const admin = await t.setupAdmin();
       const { id } = t.services.instances.insert("bot-half", "Half");
       t.services.instances.setRuntime(id, { gateway_token: await t.services.secrets.encrypt("test-gateway-token") });
-      const full = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" };
+      const full = WS_HANDSHAKE;
       const halves: [Record<string, string>, RegExp][] = [
         [{ upgrade: "websocket" }, /lacks Connection: Upgrade, Sec-WebSocket-Key\.$/],
         [{ ...full, connection: "keep-alive" }, /lacks Connection: Upgrade\.$/],

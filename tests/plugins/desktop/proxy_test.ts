@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { desktopPlugin } from "../../../plugins/desktop/mod.tsx";
-import { ORIGIN } from "../../_helpers/harness.ts";
+import { ORIGIN, WS_HANDSHAKE } from "../../_helpers/harness.ts";
 import { until } from "../../harness/pool.ts";
 import { DesktopClient } from "./_desktop_client.ts";
 import { desktopWorld } from "./_desktop_world.ts";
@@ -174,13 +174,7 @@ Deno.test({
     try {
       const res = await w.t.request("GET", `/api/v1/instances/${w.id}/desktop/websockify`, {
         cookie: w.admin,
-        headers: {
-          upgrade: "websocket",
-          connection: "Upgrade",
-          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-          "sec-websocket-version": "13",
-          origin: ORIGIN,
-        },
+        headers: { ...WS_HANDSHAKE, origin: ORIGIN },
       });
       assert.equal(res.status, 503);
       assert.equal((await res.json()).code, "SSH_UNAVAILABLE");

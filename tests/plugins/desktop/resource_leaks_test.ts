@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { sshDefaults } from "../../../core/ssh/options.ts";
 import { desktopPlugin } from "../../../plugins/desktop/mod.tsx";
-import { ORIGIN } from "../../_helpers/harness.ts";
+import { ORIGIN, WS_HANDSHAKE } from "../../_helpers/harness.ts";
 import {
   abandonedHandshake,
   assertHoldsNoMore,
@@ -186,13 +186,7 @@ leakTest(
       }
       const res = await w.t.request("GET", `/api/v1/instances/${w.id}/desktop/websockify`, {
         cookie: w.admin,
-        headers: {
-          upgrade: "websocket",
-          connection: "Upgrade",
-          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-          "sec-websocket-version": "13",
-          origin: ORIGIN,
-        },
+        headers: { ...WS_HANDSHAKE, origin: ORIGIN },
       });
       assert.equal(res.status, 503);
       assert.equal((await res.json()).code, "SSH_UNAVAILABLE");
