@@ -142,6 +142,10 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     log: log.child("instances"),
   });
   modelSync.watch(sshEvents, (id) => lifecycle.busy(id) !== undefined);
+  const keyRotation = new KeyRotation({ db, pool: ssh, keys: sshKeys, instances, events: sshEvents, audit });
+  keyRotation.watch((id, e) =>
+    log.warn("could not update the instance's authorized key line", { instance: id, error: e.message })
+  );
   const users = new Users(db);
   return {
     config,
@@ -167,7 +171,7 @@ export function createServices(config: Config, db: Database, parts: ServiceParts
     sshEvents,
     hostKeys,
     ssh,
-    keyRotation: new KeyRotation({ db, pool: ssh, keys: sshKeys, instances, events: sshEvents, audit }),
+    keyRotation,
     requestCounts: new Map(),
     sshEventCounts,
     loopLag: new EventLoopLag(),

@@ -261,6 +261,19 @@ export class InstanceLifecycle {
     return this.#busy.get(id);
   }
 
+  /**
+   * Whether the instance is being deleted or is gone (its row is removed only after the backend's
+   * remove, so its connection closes first): a stream that lost its channel then has nothing to
+   * reattach to. False when that cannot be told (the database already closed at shutdown).
+   */
+  deleting(id: number): boolean {
+    try {
+      return this.#busy.get(id) === "being deleted" || !this.d.instances.find(id);
+    } catch {
+      return false;
+    }
+  }
+
   /** Containers the engine has with our label but no instance row (reported, never touched). */
   orphans(): RuntimeInstance[] {
     return [...this.#orphans];

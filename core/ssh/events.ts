@@ -28,9 +28,17 @@ export interface SshEvent {
 
 type Listener = (event: SshEvent) => void;
 
-/** Per-instance SSH history kept in SQLite (bounded), and an in-process bus for live listeners. */
+/** An instance's history is trimmed back to `keepPerInstance` once this many events were added to it. */
+const TRIM_EVERY = 50;
+
+/**
+ * Per-instance SSH history kept in SQLite (at most `keepPerInstance` + `TRIM_EVERY` − 1 rows per instance), and an
+ * in-process bus for live listeners. Events of an instance that no longer exists are dropped.
+ */
 export class SshEvents {
   #listeners = new Set<Listener>();
+  /** Events stored per instance since its history was last trimmed. */
+  #sinceTrim = new Map<number, number>();
 
   constructor(private readonly db: Database, private readonly clock: Clock, private readonly keepPerInstance = 200) {}
 
@@ -41,16 +49,25 @@ export class SshEvents {
     transition?: { from: LinkState; to: LinkState },
   ): SshEvent {
     const at = new Date(this.clock.now()).toISOString();
-    const { lastId } = this.db.run(
-      "INSERT INTO ssh_events (instance_id, at, type, from_state, to_state, details) VALUES (?, ?, ?, ?, ?, ?)",
+    // An instance deleted meanwhile (a late close, a connect racing the delete) has no history left to add to.
+    const { changes, lastId } = this.db.run(
+      `INSERT INTO ssh_events (instance_id, at, type, from_state, to_state, details)
+       SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM instances WHERE id = ?)`,
       instanceId,
       at,
       type,
       transition?.from ?? null,
       transition?.to ?? null,
       JSON.stringify(details),
+      instanceId,
     );
-    if (lastId % 50 === 0) this.trim(instanceId);
+    if (changes === 0) {
+      this.#sinceTrim.delete(instanceId);
+      return { id: 0, instance_id: instanceId, at, type, from_state: null, to_state: null, details };
+    }
+    const added = (this.#sinceTrim.get(instanceId) ?? 0) + 1;
+    this.#sinceTrim.set(instanceId, added % TRIM_EVERY);
+    if (added >= TRIM_EVERY) this.trim(instanceId);
     const event: SshEvent = {
       id: lastId,
       instance_id: instanceId,

@@ -43,6 +43,11 @@ export function shellQuote(s: string): string {
  */
 export class KeyRotation {
   #running: Promise<RotationReport> | null = null;
+  /** Instances whose key line is older than their restrictions (not connected when those changed). */
+  #stale = new Set<number>();
+  /** The rewrite of each instance's key line in progress (the next one waits for it). */
+  #rewrites = new Map<number, Promise<boolean>>();
+  #unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly deps: {
@@ -135,20 +140,47 @@ export class KeyRotation {
   /**
    * Rewrites the current key's line on a connected instance with its current restrictions (e.g. a new
    * `from=` after the source-IP list changed), in one command so access is never lost half-way.
-   * Returns false when the instance is not connected (its backend installs the line at next start).
+   * Returns false when the instance is not connected: the line is then rewritten when its connection
+   * comes (back) up (see `watch`), and its backend installs it at the next start. Rewrites of one
+   * instance run one after the other, so the last one (with the newest list) is the one that stays.
    */
-  async refreshLine(id: number): Promise<boolean> {
+  refreshLine(id: number): Promise<boolean> {
+    this.#stale.add(id);
+    const run = (this.#rewrites.get(id) ?? Promise.resolve()).catch(() => {}).then(() => this.#rewriteLine(id));
+    this.#rewrites.set(id, run);
+    const forget = () => {
+      if (this.#rewrites.get(id) === run) this.#rewrites.delete(id);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  async #rewriteLine(id: number): Promise<boolean> {
     const { pool, keys, instances } = this.deps;
-    if (!pool.current(id)) return false;
+    // This connection only: never dial (the instance may be stopping), so a lost one leaves the line stale.
+    const conn = pool.current(id);
+    if (!conn) {
+      this.#stale.add(id);
+      return false;
+    }
     const file = (await pool.endpoint(id)).authorizedKeysFile ?? DEFAULT_FILE;
     const line = authorizedLine(keys.publicKey, pool.targets, fromOption(instances.sourceIps(id)));
     const blob = keyBlob(keys.publicKey).toString("base64");
     // The other lines are read into a variable first, so rewriting the file in place loses nothing.
     const cmd = `f=${shellQuote(file)}; keep="$(grep -vF ${shellQuote(blob)} "$f")"; ` +
       `{ if [ -n "$keep" ]; then printf '%s\n' "$keep"; fi; printf '%s\n' ${shellQuote(line)}; } > "$f"`;
-    const r = await pool.exec(id, cmd, { timeoutMs: 10_000, maxOutput: 4096 });
+    const r = await conn.exec(cmd, { timeoutMs: 10_000, maxOutput: 4096 });
     if (r.code !== 0) throw new Error(`updating the authorized key failed (exit ${r.code}): ${r.stderr.trim()}`);
+    this.#stale.delete(id);
     return true;
+  }
+
+  /** Rewrites a stale key line (see `refreshLine`) as soon as its instance connects or reconnects. */
+  watch(onError: (id: number, error: Error) => void = () => {}): void {
+    this.#unsubscribe ??= this.deps.events.subscribe((e) => {
+      if ((e.type !== "connected" && e.type !== "reconnected") || !this.#stale.has(e.instance_id)) return;
+      this.refreshLine(e.instance_id).catch((err) => onError(e.instance_id, err as Error));
+    });
   }
 
   /** Appends the restricted line for `publicKey` unless that key is already there (idempotent). */

@@ -43,6 +43,11 @@ export interface PoolDeps {
 }
 
 const SYSTEM = { id: null, name: "system" };
+
+/** A refusal that retrying cannot change: a host key that differs from the pin, or a refused source address. */
+function refusedForGood(e: unknown): boolean {
+  return e instanceof AppError && (e.code === "SSH_HOST_KEY_MISMATCH" || e.code === "SSH_IP_BLOCKED");
+}
 /** Health ticks per period (each probes one slice of the connections), and the shortest tick. */
 const PROBE_SLICES = 30;
 const MAX_CONCURRENT_HANDSHAKES = 16;
@@ -238,6 +243,7 @@ export class SshPool {
     old?.close();
     const started = performance.now();
     let error = "";
+    let refused = false;
     for (let i = 0; i < attempts; i++) {
       if (i > 0) {
         await new Promise((r) =>
@@ -252,11 +258,16 @@ export class SshPool {
         return { status: "ok", latency_ms: Math.round(performance.now() - started) };
       } catch (e) {
         error = (e as Error).message;
-        if (e instanceof AppError && (e.code === "SSH_HOST_KEY_MISMATCH" || e.code === "SSH_IP_BLOCKED")) break;
+        if (refusedForGood(e)) {
+          refused = true;
+          break;
+        }
       }
     }
-    // Retried in the background from here, as after any lost connection (connect() made it wanted).
-    this.#startLoop(link, error);
+    // A refusal retrying cannot change (host key, source address) fails the link; anything else is retried in
+    // the background from here, as after any lost connection (connect() made it wanted).
+    if (refused) this.#transition(link, "failed", error);
+    else this.#startLoop(link, error);
     return { status: "error", latency_ms: Math.round(performance.now() - started), error };
   }
 
@@ -539,7 +550,11 @@ export class SshPool {
           await this.connect(link.id);
           break;
         } catch (e) {
-          if (e instanceof AppError && (e.code === "SSH_HOST_KEY_MISMATCH" || e.code === "SSH_IP_BLOCKED")) break;
+          if (refusedForGood(e)) {
+            // The loop ends here: say so instead of showing "reconnecting" with nothing retrying.
+            this.#transition(link, "failed", (e as Error).message);
+            break;
+          }
           if (e instanceof AppError && e.code === "SSH_RATE_LIMITED") delay = Number(e.headers["Retry-After"]) * 1000;
           if (attempt === o.reconnectAttempts) {
             this.#transition(link, "failed", `${attempt} reconnect attempts failed`);

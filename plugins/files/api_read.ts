@@ -8,14 +8,15 @@ import { listFolder } from "./listing.ts";
 import { baseName } from "./paths.ts";
 import { readFileContent } from "./read_file.ts";
 import { sftpError } from "./remote_fs.ts";
-import { openSession, withSession } from "./session.ts";
+import { openInstanceSession, withSession } from "./session.ts";
 
 /** A path in the query; checked for syntax and confinement by the handler (so refusals are audited). */
 export const pathQuery = z.object({ path: z.string().max(16_384) });
 export const browseQuery = z.object({ path: z.string().max(16_384).optional() });
 
 /** Browse, read and download: reads that never change the instance. */
-export function addReadRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void {
+export function addReadRoutes(r: Router, deps: FilesDeps): void {
+  const { audit, opts } = deps;
   r.add({
     method: "GET",
     path: "/browse",
@@ -31,8 +32,8 @@ export function addReadRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void 
       "browse",
       { path: query.path ?? "" },
       (details) =>
-        withSession(ssh, id, opts.roots, async ({ fs, confiner }) => {
-          const roots = await confiner.realRoots();
+        withSession(deps, id, async ({ fs, confiner }) => {
+          const roots = await confiner.presentRoots();
           if (!roots.length) throw new AppError("NOT_FOUND", "None of the shared folders exists on this instance.");
           const where = await confiner.existing(query.path || roots[0]);
           details.path = where.requested;
@@ -62,7 +63,7 @@ export function addReadRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void 
       "read",
       { path: query.path },
       (details) =>
-        withSession(ssh, id, opts.roots, async ({ fs, confiner }) => {
+        withSession(deps, id, async ({ fs, confiner }) => {
           const where = await confiner.existing(query.path);
           details.path = where.requested;
           const content = await readFileContent(fs, where.path, where.requested, opts.maxEditBytes, opts.chunkBytes);
@@ -84,12 +85,25 @@ export function addReadRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void 
     const details = { path: query.path, size: 0 };
     let session;
     try {
-      session = await openSession(ssh, id, opts.roots);
+      session = await openInstanceSession(deps, id);
       const where = await session.confiner.existing(query.path);
       details.path = where.requested;
       const st = await session.fs.stat(where.path);
       if (!st.isFile()) throw new AppError("VALIDATION_FAILED", `"${where.requested}" is not a regular file.`);
       const handle = await session.fs.open(where.path, "r");
+      const headers = {
+        "content-type": "application/octet-stream",
+        "content-length": String(st.size),
+        "content-disposition": attachment(baseName(where.requested)),
+        "cache-control": "no-store",
+      };
+      if (c.req.method === "HEAD") {
+        // Hono runs this GET handler for HEAD: the same answer (the file could be opened), no bytes sent.
+        await session.fs.close(handle).catch(() => {});
+        session.end();
+        recordFileOp(audit, c, id, "download", { ...details, head: true });
+        return new Response(null, { headers });
+      }
       const s = session;
       const stream = remoteFileStream(s.fs, handle, st.size, {
         chunk: opts.chunkBytes,
@@ -99,14 +113,7 @@ export function addReadRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void 
           recordFileOp(audit, c, id, "download", { ...details, size: sent }, error === undefined ? undefined : error);
         },
       });
-      return new Response(stream, {
-        headers: {
-          "content-type": "application/octet-stream",
-          "content-length": String(st.size),
-          "content-disposition": attachment(baseName(where.requested)),
-          "cache-control": "no-store",
-        },
-      });
+      return new Response(stream, { headers });
     } catch (err) {
       session?.end();
       const error = sftpError(err, "download");

@@ -86,7 +86,7 @@ async function store(
  * Each stored file is audited with its path and size; a failure once, with the file it stopped at.
  */
 export function addUploadRoute(r: Router, deps: FilesDeps): void {
-  const { ssh, audit, opts } = deps;
+  const { audit, opts } = deps;
   r.add({
     method: "POST",
     path: "/upload",
@@ -105,7 +105,7 @@ export function addUploadRoute(r: Router, deps: FilesDeps): void {
       const raw = c.req.raw.body;
       if (!raw) throw new AppError("VALIDATION_FAILED", "The upload has no body.");
       if (query.name !== undefined) checkName(query.name);
-      const result = await withSession(ssh, id, opts.roots, async ({ fs, confiner }) => {
+      const result = await withSession(deps, id, async ({ fs, confiner }) => {
         const dir = await confiner.existing(query.path);
         details.path = dir.requested;
         if (!(await fs.stat(dir.path)).isDirectory()) {

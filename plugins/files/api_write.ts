@@ -45,7 +45,8 @@ async function writeTarget(
 }
 
 /** Create/edit, mkdir, delete and rename: every change to the instance's files except uploads. */
-export function addWriteRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void {
+export function addWriteRoutes(r: Router, deps: FilesDeps): void {
+  const { audit, opts } = deps;
   r.add({
     method: "POST",
     path: "/create",
@@ -61,7 +62,7 @@ export function addWriteRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void
       if (bytes.length > opts.maxEditBytes) {
         throw new AppError("PAYLOAD_TOO_LARGE", `The content is larger than ${opts.maxEditBytes} bytes; upload it.`);
       }
-      return await withSession(ssh, id, opts.roots, async ({ fs, confiner }) => {
+      return await withSession(deps, id, async ({ fs, confiner }) => {
         const where = await writeTarget(fs, confiner, body.path);
         details.path = where.requested;
         if (body.exclusive && await fs.lstatOrNull(where.path)) {
@@ -74,6 +75,7 @@ export function addWriteRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void
           chunk: opts.chunkBytes,
           inflight: opts.inflight,
           maxBytes: opts.maxEditBytes,
+          exclusive: body.exclusive,
         });
         return { success: true, path: where.requested, size: bytes.length };
       });
@@ -96,7 +98,7 @@ export function addWriteRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void
       "mkdir",
       { path: body.path },
       (details) =>
-        withSession(ssh, id, opts.roots, async ({ fs, confiner }) => {
+        withSession(deps, id, async ({ fs, confiner }) => {
           details.created = await makeDirs(fs, confiner, body.path);
           return { success: true, path: body.path };
         }),
@@ -119,11 +121,11 @@ export function addWriteRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void
       "delete",
       { path: query.path },
       (details) =>
-        withSession(ssh, id, opts.roots, async ({ fs, confiner }) => {
+        withSession(deps, id, async ({ fs, confiner }) => {
           const where = await confiner.entry(query.path);
           details.path = where.requested;
-          if (await confiner.isRoot(where.path)) {
-            throw new AppError("FORBIDDEN", "A shared root folder cannot be deleted.");
+          if (await confiner.holdsRoot(where.path)) {
+            throw new AppError("FORBIDDEN", "A shared root folder, or a folder holding one, cannot be deleted.");
           }
           const removed = await removeTree(fs, where.path, query.recursive === "true");
           Object.assign(details, { size: removed.bytes, files: removed.files, folders: removed.folders });
@@ -148,12 +150,12 @@ export function addWriteRoutes(r: Router, { ssh, audit, opts }: FilesDeps): void
       "rename",
       { path: body.old_path, to: body.new_path },
       (details) =>
-        withSession(ssh, id, opts.roots, async ({ fs, confiner }) => {
+        withSession(deps, id, async ({ fs, confiner }) => {
           const from = await confiner.entry(body.old_path);
           const to = await confiner.entry(body.new_path);
           Object.assign(details, { path: from.requested, to: to.requested });
-          if (await confiner.isRoot(from.path)) {
-            throw new AppError("FORBIDDEN", "A shared root folder cannot be moved.");
+          if (await confiner.holdsRoot(from.path)) {
+            throw new AppError("FORBIDDEN", "A shared root folder, or a folder holding one, cannot be moved.");
           }
           const st = await fs.lstat(from.path);
           if (st.isDirectory() && isWithin(to.path, from.path)) {

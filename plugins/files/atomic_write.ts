@@ -12,13 +12,44 @@ export interface WriteOptions {
   maxBytes: number;
   /** Permission bits of a new file (an existing file keeps its own). */
   mode?: number;
+  /** Never replace: refuse (409) when something is at `path` by the time the content is in place. */
+  exclusive?: boolean;
 }
 
-/** A temp name beside the target, hidden, unique, and recognisable as ours. */
+const utf8 = new TextEncoder();
+
+/** The longest start of `name` that fits `max` UTF-8 bytes, never splitting a character. */
+function utf8Prefix(name: string, max: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of name) {
+    bytes += utf8.encode(ch).length;
+    if (bytes > max) break;
+    end += ch.length;
+  }
+  return name.slice(0, end);
+}
+
+/**
+ * A temp name beside the target, hidden, unique, and recognisable as ours; at most 226 bytes (the
+ * name kept to 200 bytes, not characters), so it fits the 255-byte limit whatever the script.
+ */
 function tempPathFor(path: string): string {
   const tag = crypto.getRandomValues(new Uint8Array(6)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
-  const name = `.${baseName(path).slice(0, 200)}.claworc-${tag}.tmp`;
+  const name = `.${utf8Prefix(baseName(path), 200)}.claworc-${tag}.tmp`;
   return joinPath(parentOf(path), name);
+}
+
+/** Moves `temp` to `path` unless something got there first (then 409). */
+async function placeNew(fs: RemoteFs, temp: string, path: string): Promise<void> {
+  try {
+    await fs.rename(temp, path);
+  } catch (err) {
+    if (await fs.lstatOrNull(path).catch(() => null)) {
+      throw new AppError("CONFLICT", `"${baseName(path)}" already exists.`);
+    }
+    throw err;
+  }
 }
 
 /** Keeps up to `inflight` writes outstanding; the first failure is thrown by the next call. */
@@ -46,8 +77,9 @@ class PipelinedWriter {
 /**
  * Writes `source` to `path` on the instance atomically: into a new temp file in the same folder
  * (exclusive create), flushed, given the old file's mode, then renamed over `path` with POSIX
- * rename. Until that rename nothing at `path` changes; on any failure the temp file is removed and
- * the old content stays. Returns the bytes written.
+ * rename (or, when `exclusive`, with SFTP's rename, which never replaces). Until that rename nothing
+ * at `path` changes; on any failure the temp file is removed and the old content stays. Returns the
+ * bytes written.
  */
 export async function writeAtomic(
   fs: RemoteFs,
@@ -79,7 +111,8 @@ export async function writeAtomic(
     await fs.fchmod(handle, mode);
     open = false;
     await fs.close(handle);
-    await fs.replace(temp, path);
+    if (opts.exclusive) await placeNew(fs, temp, path);
+    else await fs.replace(temp, path);
     return size;
   } catch (err) {
     if (open) await fs.close(handle).catch(() => {});

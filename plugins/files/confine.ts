@@ -21,10 +21,20 @@ export class Confiner {
 
   constructor(private readonly fs: RemoteFs, readonly roots: readonly string[]) {}
 
-  /** The configured roots, resolved on the instance (roots that do not exist there are left out). */
+  /**
+   * The configured roots, resolved on the instance (roots that cannot be resolved are left out;
+   * OpenSSH's realpath accepts a missing last name, so a root may be listed that does not exist).
+   */
   realRoots(): Promise<string[]> {
     return this.#real ??= Promise.all(this.roots.map((r) => this.fs.realpath(r).catch(() => null)))
       .then((list) => [...new Set(list.filter((r): r is string => r !== null).map(normalizePath))]);
+  }
+
+  /** The resolved roots that are folders on the instance now: what a client is shown and can open. */
+  async presentRoots(): Promise<string[]> {
+    const roots = await this.realRoots();
+    const folders = await Promise.all(roots.map((r) => this.fs.stat(r).then((st) => st.isDirectory(), () => false)));
+    return roots.filter((_, i) => folders[i]);
   }
 
   /** An existing file or folder, symlinks followed all the way: for reading, listing, downloading. */
@@ -53,9 +63,12 @@ export class Confiner {
     return { requested, path };
   }
 
-  /** True when `path` (resolved) is one of the roots themselves, which must not be deleted or moved. */
-  async isRoot(path: string): Promise<boolean> {
-    return (await this.realRoots()).includes(path);
+  /**
+   * True when `path` (resolved) is one of the roots or a folder that holds one (`/data/p` for a root
+   * `/data/p/current`): those must not be deleted or moved, or a root would go with them.
+   */
+  async holdsRoot(path: string): Promise<boolean> {
+    return (await this.presentRoots()).some((root) => isWithin(root, path));
   }
 
   /** Syntax (400), then a lexical check against the roots as configured or resolved (403). */

@@ -11,17 +11,20 @@ import type { RemoteFs } from "./remote_fs.ts";
 export async function makeDirs(fs: RemoteFs, confiner: Confiner, raw: string): Promise<number> {
   const path = normalizePath(raw);
   const roots = [...confiner.roots.map(normalizePath), ...await confiner.realRoots()];
-  if (roots.includes(path)) {
-    await confiner.existing(path);
+  // Only folders strictly below a root are ours to check or create (not /home for /home/agent); a
+  // root inside another (/home/agent/workspace) is such a folder, and is made again when missing.
+  const below = (p: string) => roots.some((root) => isWithin(p, root) && p !== root);
+  if (!below(path)) {
+    if (!roots.includes(path)) await confiner.entry(path); // refused: outside every root
+    // A root no other root holds must exist already (realpath alone accepts a missing last name).
+    if (!(await fs.stat((await confiner.existing(path)).path)).isDirectory()) throw notFolder(path);
     return 0;
   }
-  if (!roots.some((root) => isWithin(path, root))) await confiner.entry(path); // refused: outside every root
   const parts = path.split("/").slice(1);
   let created = 0;
   for (let i = 1; i <= parts.length; i++) {
     const prefix = "/" + parts.slice(0, i).join("/");
-    // Only folders strictly below a root are ours to check or create (not /home for /home/agent).
-    if (!roots.some((root) => isWithin(prefix, root) && prefix !== root)) continue;
+    if (!below(prefix)) continue;
     const entry = await confiner.entry(prefix);
     const st = await fs.lstatOrNull(entry.path);
     if (!st) {

@@ -20,9 +20,10 @@ export function filesPlugin(options: FilesPluginOptions = {}) {
   if (!opts.roots.length) throw new Error("The files plugin needs at least one root folder.");
   return definePlugin({
     name: "files",
-    needs: ["ssh", "audit"],
+    needs: ["ssh", "instances", "audit"],
     setup(ctx) {
-      const deps = { ssh: ctx.services.ssh, audit: ctx.services.audit, opts };
+      const { ssh, instances, audit } = ctx.services;
+      const deps = { ssh, instances, audit, opts };
       const r = ctx.api("/instances/:id/files");
       addReadRoutes(r, deps);
       addWriteRoutes(r, deps);

@@ -41,23 +41,36 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** `name` and `filename` from a part's Content-Disposition (quoted, unquoted or RFC 8187 `filename*`). */
+/**
+ * `name` and `filename` from a part's Content-Disposition (quoted, unquoted or RFC 8187 `filename*`).
+ * A quoted value runs to the next `"`: browsers never escape with backslashes (a `\` in a file name
+ * is sent as is), so a backslash is part of the name.
+ */
 function disposition(headers: string): { name: string; filename: string | null } {
   const line = headers.split("\r\n").find((l) => /^content-disposition\s*:/i.test(l)) ?? "";
   const param = (key: string) => {
-    const m = new RegExp(`;\\s*${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`, "i").exec(line);
-    return m ? (m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]) : null;
+    const m = new RegExp(`;\\s*${key}=(?:"([^"]*)"|([^;\\s]*))`, "i").exec(line);
+    return m ? (m[1] ?? m[2]) : null;
   };
   const star = param("filename\\*");
   let filename = param("filename");
   if (star) {
     const m = /^utf-8''(.*)$/i.exec(star);
-    if (m) filename = decodeURIComponent(m[1]);
+    if (m) filename = percentDecoded(m[1]);
   } else if (filename !== null) {
     // Browsers escape these three as the HTML standard says; everything else arrives as raw UTF-8.
     filename = filename.replace(/%22/g, '"').replace(/%0D/gi, "\r").replace(/%0A/gi, "\n");
   }
   return { name: param("name") ?? "", filename };
+}
+
+/** An RFC 8187 value as text; a 400 when it is not percent-encoded UTF-8. */
+function percentDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw malformed("the file name in filename* is not percent-encoded UTF-8");
+  }
 }
 
 function malformed(why: string): AppError {

@@ -8,6 +8,8 @@ type SFTPWrapper = Awaited<ReturnType<CoreServices["ssh"]["sftp"]>>;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 const FAILURE = 4;
+/** What OpenSSH's sftp-server answers for EINVAL and ENAMETOOLONG. */
+const BAD_MESSAGE = 5;
 
 /** File attributes as SFTP reports them (times in seconds). */
 export interface RemoteStats {
@@ -24,7 +26,10 @@ export interface RemoteEntry {
   attrs: RemoteStats;
 }
 
-/** Turns an SFTP error into an AppError: missing → 404, refused → 403, failure → 409, else 502-like 500. */
+/**
+ * Turns an SFTP error into an AppError: missing → 404, refused → 403, a name or path the instance
+ * rejects (too long, invalid) → 400, failure → 409, else 500.
+ */
 export function sftpError(err: unknown, what: string): AppError {
   if (err instanceof AppError) return err;
   const code = (err as { code?: unknown })?.code;
@@ -32,6 +37,9 @@ export function sftpError(err: unknown, what: string): AppError {
   if (code === NO_SUCH_FILE) return new AppError("NOT_FOUND", `Cannot ${what}: no such file or folder.`);
   if (code === PERMISSION_DENIED) {
     return new AppError("FORBIDDEN", `Cannot ${what}: permission denied on the instance.`);
+  }
+  if (code === BAD_MESSAGE) {
+    return new AppError("VALIDATION_FAILED", `Cannot ${what}: the instance rejects the name or path (too long?).`);
   }
   if (code === FAILURE) return new AppError("CONFLICT", `Cannot ${what}: the instance refused (${reason}).`);
   return new AppError("INTERNAL", `Cannot ${what}: ${reason}.`);

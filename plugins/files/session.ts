@@ -1,5 +1,6 @@
 import type { CoreServices } from "../../core/mod.ts";
 import { Confiner } from "./confine.ts";
+import type { FilesDeps } from "./deps.ts";
 import { RemoteFs } from "./remote_fs.ts";
 
 /** One SFTP channel on the instance's shared connection, with the confinement for its roots. */
@@ -17,14 +18,22 @@ export async function openSession(ssh: CoreServices["ssh"], instanceId: number, 
   return session;
 }
 
-/** Runs `fn` on a fresh session and always ends it. */
+/**
+ * A route's session: an instance that does not exist is a 404 INSTANCE_NOT_FOUND before the pool is
+ * asked to connect to it (which it would try, and record, for any id).
+ */
+export async function openInstanceSession({ ssh, instances, opts }: FilesDeps, instanceId: number) {
+  instances.get(instanceId);
+  return await openSession(ssh, instanceId, opts.roots);
+}
+
+/** Runs `fn` on a fresh session of a route and always ends it. */
 export async function withSession<T>(
-  ssh: CoreServices["ssh"],
+  deps: FilesDeps,
   instanceId: number,
-  roots: readonly string[],
   fn: (s: FilesSession) => Promise<T>,
 ): Promise<T> {
-  const s = await openSession(ssh, instanceId, roots);
+  const s = await openInstanceSession(deps, instanceId);
   try {
     return await fn(s);
   } finally {

@@ -28,7 +28,7 @@ export function logsPlugin(options: LogsPluginOptions = {}) {
   const opts = { ...logsDefaults, ...options };
   return definePlugin({
     name: "logs",
-    needs: ["ssh", "runtime", "instances", "sessions", "audit", "shutdown"],
+    needs: ["ssh", "runtime", "instances", "sessions", "audit", "shutdown", "lifecycle"],
     setup(ctx) {
       const { audit, instances } = ctx.services;
       const r = ctx.api("/instances/:id/logs");

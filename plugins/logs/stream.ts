@@ -23,7 +23,10 @@ export interface LogStreamOptions {
 }
 
 /** The services a log stream uses. */
-export type LogStreamServices = Pick<CoreServices, "ssh" | "runtime" | "instances" | "sessions" | "shutdown">;
+export type LogStreamServices = Pick<
+  CoreServices,
+  "ssh" | "runtime" | "instances" | "sessions" | "shutdown" | "lifecycle"
+>;
 
 /** Who asked for which instance's log. */
 export interface LogStreamRequest {
@@ -117,7 +120,12 @@ export function streamLogs(
           queue.push(out.end());
           noticeLines(err.end());
           channel = null;
-          finished ??= query.follow ? "The SSH connection closed; reopen the log to continue." : "complete";
+          // A deleted instance takes its connection along: reopening cannot help then.
+          finished ??= s.lifecycle.deleting(instanceId)
+            ? "The instance was deleted."
+            : query.follow
+            ? "The SSH connection closed; reopen the log to continue."
+            : "complete";
           notify();
         });
       } else {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { definePlugin, Island, numericParam, OpenConnections } from "../../core/mod.ts";
+import { AttachedSockets } from "./attached.ts";
 import TerminalView from "./islands/terminal_view.tsx";
 import { terminalDefaults, type TerminalOptions } from "./options.ts";
 import { terminalQuery } from "./query.ts";
@@ -25,11 +26,12 @@ export function terminalPlugin(options: Partial<TerminalOptions> = {}) {
   let retentionTimer: ReturnType<typeof setInterval> | undefined;
   const unsubscribe: (() => void)[] = [];
   const open = new OpenConnections();
+  const attached = new AttachedSockets();
   let recordings: Recordings | undefined;
   let retaining: Promise<void> = Promise.resolve();
   return definePlugin({
     name: "terminal",
-    needs: ["ssh", "instances", "sessions", "audit", "users", "clock", "settings", "live"],
+    needs: ["ssh", "instances", "sessions", "audit", "users", "clock", "settings", "live", "lifecycle"],
     setup(ctx) {
       const s = ctx.services;
       const rec = recordings = new Recordings(
@@ -55,7 +57,7 @@ export function terminalPlugin(options: Partial<TerminalOptions> = {}) {
       }, (c, { query, user }) => {
         const instanceId = numericParam(c, "id");
         s.instances.get(instanceId);
-        return openTerminal(c, s, { instanceId, user, query }, opts, open, rec);
+        return openTerminal(c, s, { instanceId, user, query }, opts, open, rec, attached);
       });
       ctx.metric({
         name: "claworc_terminal_sockets",
@@ -63,7 +65,7 @@ export function terminalPlugin(options: Partial<TerminalOptions> = {}) {
         help: 'Browser terminal sockets attached now (their PTYs count in claworc_ssh_channels{kind="pty"}).',
         samples: () => [{ value: open.size }],
       });
-      addSessionRoutes(r, s);
+      addSessionRoutes(r, s, attached);
       addRecordingRoutes(r, s, rec);
       ctx.instanceTab({
         path: "terminal",

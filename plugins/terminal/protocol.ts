@@ -20,7 +20,7 @@
  *     each and `MAX_CONTROL_FRAMES_PER_SECOND` a second.
  * - **Close codes**: 1000 session ended, 1001 server shutting down (reattach later), 1011 error, 1009 input overflow
  *   (input past `inputMaxBuffered`, a control frame too large, or too many control frames), 4001 sign-in ended,
- *   4003 access to the instance removed, 4004 session closed by someone (DELETE).
+ *   4003 access to the instance removed (or the instance deleted), 4004 session closed by someone (DELETE).
  */
 export type ServerMessage =
   | {
@@ -46,6 +46,7 @@ export const CLOSE = {
   goingAway: 1001,
   error: 1011,
   inputOverflow: 1009,
+  instanceGone: 4003,
   killed: 4004,
 } as const;
 

@@ -1,4 +1,4 @@
-import { actorOf, type CoreServices, numericParam, type Router } from "../../core/mod.ts";
+import { actorOf, AppError, type CoreServices, numericParam, type Router } from "../../core/mod.ts";
 import type { Recordings } from "./recordings.ts";
 
 type Services = Pick<CoreServices, "audit" | "instances">;
@@ -34,7 +34,10 @@ export function addRecordingRoutes(r: Router, s: Services, recordings: Recording
     const instanceId = numericParam(c, "id");
     s.instances.get(instanceId);
     const { info, path } = await recordings.get(instanceId, c.req.param("rid") ?? "", ownerOf(user));
-    const file = await Deno.open(path, { read: true });
+    // Removed since it was looked up (retention, another tab): the same 404 as if it had never been there.
+    const file = await Deno.open(path, { read: true }).catch((e) => {
+      throw e instanceof Deno.errors.NotFound ? new AppError("NOT_FOUND", `No recording "${info.id}".`) : e;
+    });
     const headers: Record<string, string> = {
       "content-type": "application/x-asciicast",
       "content-disposition": `attachment; filename="${info.id}.cast"`,

@@ -1,4 +1,5 @@
 import { actorOf, AppError, type CoreServices, numericParam, type Router } from "../../core/mod.ts";
+import type { AttachedSockets } from "./attached.ts";
 import { sessionIdOf, tmuxName } from "./names.ts";
 import { requireOwner } from "./owner.ts";
 import { killCommand, listCommand, parseList } from "./tmux.ts";
@@ -19,12 +20,32 @@ type Services = Pick<CoreServices, "ssh" | "users" | "audit">;
 
 /** The instance's terminal sessions: every one for admins, the caller's own for users. */
 export async function listSessions(s: Services, instanceId: number, user: { id: number; role: string }) {
+  return (await allSessions(s, instanceId)).filter((x) => user.role === "admin" || x.owner_id === user.id);
+}
+
+/**
+ * The session the Terminal tab opens for `userId` when none is chosen: their oldest own session, else
+ * `main` unless another user has it (session ids are per instance, not per user), else `main-<user id>`
+ * (numbered on when that is taken too).
+ */
+export function defaultSession(all: SessionInfo[], userId: number): string {
+  const own = all.find((x) => x.owner_id === userId);
+  if (own) return own.session_id;
+  const taken = (id: string) => all.some((x) => x.session_id === id);
+  if (!taken("main")) return "main";
+  let id = `main-${userId}`;
+  for (let n = 2; taken(id); n++) id = `main-${userId}-${n}`;
+  return id;
+}
+
+/** Every terminal session of the instance, oldest first. */
+async function allSessions(s: Services, instanceId: number): Promise<SessionInfo[]> {
   const r = await s.ssh.exec(instanceId, listCommand(), { maxOutput: 1 << 20 });
   const iso = (sec: number) => new Date(sec * 1000).toISOString();
   const out: SessionInfo[] = [];
   for (const t of parseList(r.stdout)) {
     const sessionId = sessionIdOf(t.name);
-    if (!sessionId || (user.role !== "admin" && t.ownerId !== user.id)) continue;
+    if (!sessionId) continue;
     out.push({
       session_id: sessionId,
       owner_id: t.ownerId,
@@ -39,14 +60,20 @@ export async function listSessions(s: Services, instanceId: number, user: { id: 
 }
 
 /** `GET .../terminal/sessions` and `DELETE .../terminal/sessions/:sid` (owner or admin; audited). */
-export function addSessionRoutes(r: Router, s: Services): void {
+export function addSessionRoutes(r: Router, s: Services, attached: AttachedSockets): void {
   r.add({
     method: "GET",
     path: "/sessions",
     permission: "instance",
-    summary: "Terminal sessions of an instance (users see their own, admins all)",
+    summary: "Terminal sessions of an instance (users see their own, admins all) and the caller's default one",
     tags: ["terminal"],
-  }, async (c, { user }) => c.json({ sessions: await listSessions(s, numericParam(c, "id"), user) }));
+  }, async (c, { user }) => {
+    const all = await allSessions(s, numericParam(c, "id"));
+    return c.json({
+      sessions: all.filter((x) => user.role === "admin" || x.owner_id === user.id),
+      default_session: defaultSession(all, user.id),
+    });
+  });
 
   r.add({
     method: "DELETE",
@@ -65,6 +92,8 @@ export function addSessionRoutes(r: Router, s: Services): void {
       throw new AppError("NOT_FOUND", `No terminal session "${sessionId}".`);
     }
     if (user.role !== "admin") requireOwner(found.owner_id, user.id, sessionId);
+    // Its browsers learn why (4004, final) before the shell goes, instead of seeing it exit.
+    attached.end(instanceId, sessionId, `The session was closed by ${user.username}.`);
     await s.ssh.exec(instanceId, killCommand(name), { maxOutput: 1024 });
     s.audit.record({
       actor: actorOf(c),

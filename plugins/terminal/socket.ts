@@ -8,6 +8,7 @@ import {
   readSessionCookie,
   requireWebSocketHandshake,
 } from "../../core/mod.ts";
+import type { AttachedSockets } from "./attached.ts";
 import { bridge } from "./bridge.ts";
 import { newSessionId, tmuxName } from "./names.ts";
 import type { TerminalOptions } from "./options.ts";
@@ -26,7 +27,10 @@ import type { Recording, Recordings } from "./recordings.ts";
 import { attachCommand, clampSize, markDetachedCommand, prepareCommand, TMUX } from "./tmux.ts";
 
 /** The services a terminal socket uses. */
-export type TerminalServices = Pick<CoreServices, "ssh" | "instances" | "sessions" | "audit" | "settings">;
+export type TerminalServices = Pick<
+  CoreServices,
+  "ssh" | "instances" | "sessions" | "audit" | "settings" | "lifecycle"
+>;
 
 /** Most bytes of replay read from the instance. */
 const MAX_PREPARE_OUTPUT = 32 << 20;
@@ -45,6 +49,7 @@ export async function openTerminal(
   opts: TerminalOptions,
   open: OpenConnections,
   recordings: Recordings,
+  attached: AttachedSockets,
 ): Promise<Response> {
   requireWebSocketHandshake(c.req.raw.headers);
   const { instanceId, user, query } = req;
@@ -62,7 +67,14 @@ export async function openTerminal(
     try {
       requireOwner(prepared.ownerId, user.id, sessionId);
     } catch (e) {
-      s.audit.record({ actor, action: "terminal.open", target, instanceId, outcome: "denied", details: { sessionId } });
+      s.audit.record({
+        actor,
+        action: "terminal.open",
+        target,
+        instanceId,
+        outcome: "denied",
+        details: { session_id: sessionId },
+      });
       throw e;
     }
   }
@@ -105,6 +117,11 @@ export async function openTerminal(
   let ended = false;
 
   const forget = open.add(() => finish(CLOSE.goingAway, "The control plane is shutting down."));
+  // Closed through the API: the session ends, and the close says who ended it.
+  const unlist = attached.add(instanceId, sessionId, (reason) => {
+    send({ type: "exit", code: null, session_ended: true });
+    finish(CLOSE.killed, reason);
+  });
   const recheck = setInterval(() => {
     const lost = accessLost(s, token, instanceId);
     if (lost) finish(lost.code, lost.reason);
@@ -117,6 +134,7 @@ export async function openTerminal(
     if (ended) return;
     ended = true;
     forget();
+    unlist();
     closeReason = reason;
     clearInterval(recheck);
     clearTimeout(opening);
@@ -176,6 +194,10 @@ export async function openTerminal(
   channel.on("exit", (code) => exitCode = typeof code === "number" ? code : null);
   channel.on("close", async () => {
     if (ended) return;
+    // The instance was deleted (its connection went with it): nothing to reattach to.
+    if (s.lifecycle.deleting(instanceId)) {
+      return finish(CLOSE.instanceGone, "The instance was deleted.");
+    }
     // Did the shell end (no session any more), or was the client only detached / the link lost?
     const alive = await conn.exec(`${TMUX} has-session -t '=${name}' 2>/dev/null && echo alive`, { maxOutput: 64 })
       .then((r) => r.stdout.trim() === "alive", () => true);

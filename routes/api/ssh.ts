@@ -20,6 +20,16 @@ export function sshRoutes(api: Router, s: CoreServices): void {
 
   const r = api.scope("/instances/:id");
   const instanceId = (c: Parameters<typeof numericParam>[0]) => s.instances.get(numericParam(c, "id")).id;
+  /**
+   * Why the instance must not be dialled now, or null. A connection opened on demand makes the pool
+   * keep the instance connected, so dialling a stopped (or stopping, or vanishing) instance would leave
+   * it retrying in the background and counted as active (e.g. by key rotation) until it next starts.
+   */
+  const notDiallable = (id: number): string | null => {
+    const busy = s.lifecycle.busy(id);
+    if (busy === "stopping" || busy === "being deleted") return `Instance ${id} is ${busy}.`;
+    return s.instances.get(id).status === "stopped" ? `Instance ${id} is stopped; start it first.` : null;
+  };
 
   r.add({
     method: "GET",
@@ -57,15 +67,20 @@ export function sshRoutes(api: Router, s: CoreServices): void {
     const id = instanceId(c);
     const started = performance.now();
     let result: { status: "ok" | "error"; output: string; error: string };
-    try {
-      const r = await s.ssh.exec(id, "echo ok", { timeoutMs: 10_000, maxOutput: 4096 });
-      result = {
-        status: r.code === 0 ? "ok" : "error",
-        output: r.stdout.trim(),
-        error: r.code === 0 ? "" : r.stderr.trim(),
-      };
-    } catch (e) {
-      result = { status: "error", output: "", error: (e as Error).message };
+    const refused = notDiallable(id);
+    if (refused) {
+      result = { status: "error", output: "", error: refused };
+    } else {
+      try {
+        const r = await s.ssh.exec(id, "echo ok", { timeoutMs: 10_000, maxOutput: 4096 });
+        result = {
+          status: r.code === 0 ? "ok" : "error",
+          output: r.stdout.trim(),
+          error: r.code === 0 ? "" : r.stderr.trim(),
+        };
+      } catch (e) {
+        result = { status: "error", output: "", error: (e as Error).message };
+      }
     }
     const latency_ms = Math.round(performance.now() - started);
     s.audit.record({
@@ -87,7 +102,8 @@ export function sshRoutes(api: Router, s: CoreServices): void {
     tags,
   }, async (c) => {
     const id = instanceId(c);
-    const result = await s.ssh.reconnect(id);
+    const refused = notDiallable(id);
+    const result = refused ? { status: "error" as const, latency_ms: 0, error: refused } : await s.ssh.reconnect(id);
     s.audit.record({
       actor: actorOf(c),
       action: "ssh.manual_reconnect",
@@ -98,6 +114,14 @@ export function sshRoutes(api: Router, s: CoreServices): void {
     });
     return c.json(result);
   });
+
+  r.add({
+    method: "GET",
+    path: "/allowed-source-ips",
+    permission: "admin",
+    summary: "The instance's SSH source-IP allow-list (empty: any address)",
+    tags,
+  }, (c) => c.json({ allowed_source_ips: s.instances.sourceIps(instanceId(c)) }));
 
   r.add({
     method: "PUT",

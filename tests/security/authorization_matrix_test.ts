@@ -91,6 +91,7 @@ const EXPECTED: Record<string, Permission> = {
   "GET /api/v1/instances/:id/tunnels": "instance",
   "GET /api/v1/instances/:id/ssh-test": "instance",
   "POST /api/v1/instances/:id/ssh-reconnect": "instance",
+  "GET /api/v1/instances/:id/allowed-source-ips": "admin",
   "PUT /api/v1/instances/:id/allowed-source-ips": "admin",
   // routes/api/settings.ts
   "GET /api/v1/settings": "admin",

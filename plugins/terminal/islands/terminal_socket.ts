@@ -87,7 +87,8 @@ export class TerminalSocket {
       if (this.#ws !== ws) return;
       this.#ws = null;
       if (this.#closed || ended || FINAL_CODES.has(e.code)) {
-        this.ev.onStatus("ended", ended ? "The shell exited." : e.reason || `Closed (${e.code}).`);
+        const why = e.code === 4004 || !ended ? e.reason || `Closed (${e.code}).` : "The shell exited.";
+        this.ev.onStatus("ended", why);
         return;
       }
       const delay = DELAYS[Math.min(this.#attempt++, DELAYS.length - 1)];

@@ -34,10 +34,16 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
   const socketRef = useRef<TerminalSocket | null>(null);
   const termRef = useRef<{ getSelection(): string; paste(t: string): void } | null>(null);
 
+  /** The default session (the caller's own, or a name no other user has) comes from the last refresh. */
+  const fallback = useRef("main");
   const refresh = async () => {
     try {
-      const r = await api<{ sessions: SessionRow[] }>("GET", `/api/v1/instances/${instanceId}/terminal/sessions`);
+      const r = await api<{ sessions: SessionRow[]; default_session?: string }>(
+        "GET",
+        `/api/v1/instances/${instanceId}/terminal/sessions`,
+      );
       setSessions(r.sessions);
+      if (r.default_session) fallback.current = r.default_session;
       return r.sessions;
     } catch (e) {
       setError(errorText(e));
@@ -47,7 +53,8 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
 
   useEffect(() => {
     if (!ready) return;
-    refresh().then((list) => setCurrent((c) => c ?? list[0]?.session_id ?? "main"));
+    // Not simply the first listed: an admin's list holds other users' sessions, which only they may attach to.
+    refresh().then(() => setCurrent((c) => c ?? fallback.current));
   }, [ready]);
 
   useEffect(() => {
@@ -125,7 +132,8 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
       setError(errorText(e));
     }
     const list = await refresh();
-    if (id === current) setCurrent(list[0]?.session_id ?? null);
+    // The caller's next own session, if any (the default is one when it is listed).
+    if (id === current) setCurrent(list.some((x) => x.session_id === fallback.current) ? fallback.current : null);
   };
 
   return (
