@@ -65,10 +65,35 @@ export class KeyRotation {
     return this.deps.db.get<{ value: string }>("SELECT value FROM settings WHERE key = ?", ROTATED_AT)?.value ?? null;
   }
 
-  /** Rotates (or finishes a partial rotation); concurrent calls share one run. */
-  rotate(actor: AuditActor): Promise<RotationReport> {
-    this.#running ??= this.#rotate(actor).finally(() => this.#running = null);
-    return this.#running;
+  /**
+   * Rotates (or finishes a partial rotation); concurrent calls share one run. Every call is audited
+   * with its own actor (one that joined a run already going says so), a rotation that threw as a failure.
+   */
+  async rotate(actor: AuditActor): Promise<RotationReport> {
+    const joined = this.#running !== null;
+    this.#running ??= this.#rotate().finally(() => this.#running = null);
+    const audit = (outcome: "success" | "failure", details: Record<string, unknown>) =>
+      this.deps.audit.record({
+        actor,
+        action: "ssh.key_rotation",
+        target: "ssh-key",
+        outcome,
+        details: joined ? { ...details, joined_running: true } : details,
+      });
+    let report: RotationReport;
+    try {
+      report = await this.#running;
+    } catch (e) {
+      audit("failure", { error: (e as Error).message });
+      throw e;
+    }
+    audit(report.full_success ? "success" : "failure", {
+      old_fingerprint: report.old_fingerprint,
+      new_fingerprint: report.new_fingerprint,
+      resumed: report.resumed,
+      failed: report.instance_statuses.filter((s) => !s.success).map((s) => s.instance_id),
+    });
+    return report;
   }
 
   /** Rotates when the policy says the key is older than `days` (0 = never). */
@@ -83,7 +108,7 @@ export class KeyRotation {
     return await this.rotate(actor);
   }
 
-  async #rotate(actor: AuditActor): Promise<RotationReport> {
+  async #rotate(): Promise<RotationReport> {
     const { keys, pool, instances } = this.deps;
     const resumed = keys.previous !== null;
     const old = resumed ? keys.previous! : { privateKey: keys.privateKey, publicKey: keys.publicKey };
@@ -114,7 +139,7 @@ export class KeyRotation {
     if (fullSuccess) await keys.dropPrevious();
     const timestamp = new Date().toISOString();
     if (!resumed) this.#markRotated(timestamp);
-    const report: RotationReport = {
+    return {
       old_fingerprint: fingerprint(old.publicKey),
       new_fingerprint: fingerprint(next.publicKey),
       timestamp,
@@ -122,19 +147,6 @@ export class KeyRotation {
       instance_statuses: statuses,
       full_success: fullSuccess,
     };
-    this.deps.audit.record({
-      actor,
-      action: "ssh.key_rotation",
-      target: "ssh-key",
-      outcome: fullSuccess ? "success" : "failure",
-      details: {
-        old_fingerprint: report.old_fingerprint,
-        new_fingerprint: report.new_fingerprint,
-        resumed,
-        failed: statuses.filter((s) => !s.success).map((s) => s.instance_id),
-      },
-    });
-    return report;
   }
 
   /**

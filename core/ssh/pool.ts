@@ -199,9 +199,14 @@ export class SshPool {
     this.#transition(link, "failed", `source address ${conn.localAddress} no longer allowed`);
   }
 
-  /** Instances the pool is keeping connected (started and not stopped). */
+  /**
+   * Instances the pool is keeping connected (started and not stopped): connected, connecting, being
+   * retried or failed. One only asked for on demand whose connect failed, with nothing retrying it (a
+   * stopped instance's tab), is not: key rotation would fail on it until it next starts.
+   */
   activeIds(): number[] {
-    return [...this.#links.values()].filter((l) => l.wanted).map((l) => l.id);
+    return [...this.#links.values()].filter((l) => l.wanted && (l.state !== "disconnected" || l.connecting))
+      .map((l) => l.id);
   }
 
   /** The instance's SSH endpoint, from the runtime backend. */

@@ -6,7 +6,7 @@ import { decodeBase64 } from "./base64.ts";
 import type { Confiner } from "./confine.ts";
 import type { FilesDeps } from "./deps.ts";
 import { makeDirs } from "./make_dirs.ts";
-import { isWithin } from "./paths.ts";
+import { isWithin, normalizePath } from "./paths.ts";
 import type { RemoteFs } from "./remote_fs.ts";
 import { removeTree } from "./remove_tree.ts";
 import { withSession } from "./session.ts";
@@ -100,7 +100,8 @@ export function addWriteRoutes(r: Router, deps: FilesDeps): void {
       (details) =>
         withSession(deps, id, async ({ fs, confiner }) => {
           details.created = await makeDirs(fs, confiner, body.path);
-          return { success: true, path: body.path };
+          details.path = normalizePath(body.path); // as the other routes answer and audit it
+          return { success: true, path: details.path };
         }),
     );
     return c.json(result);

@@ -5,9 +5,12 @@ import type { CoreServices } from "../../core/services.ts";
 /** A Prometheus label value, escaped. */
 const label = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
+/** HELP text, escaped as the text format asks (a backslash or a newline would break the line). */
+const helpText = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+
 /** Prometheus text exposition: one HELP/TYPE header per metric, then its samples. */
 function metric(name: string, type: "gauge" | "counter", help: string, samples: [string, number][]): string {
-  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  const lines = [`# HELP ${name} ${helpText(help)}`, `# TYPE ${name} ${type}`];
   for (const [labels, value] of samples) lines.push(`${name}${labels ? `{${labels}}` : ""} ${value}`);
   return lines.join("\n");
 }

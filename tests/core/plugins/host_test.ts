@@ -70,7 +70,7 @@ Deno.test("a plugin's metric families appear in /metrics with escaped labels, re
       ctx.metric({
         name: "claworc_meter_queued",
         type: "gauge",
-        help: "Jobs queued.",
+        help: "Jobs queued.\nPer C:\\queue.",
         samples: () => [{ value: queued }, { labels: { queue: 'say "hi"\\' }, value: 1 }],
       });
     },
@@ -80,7 +80,7 @@ Deno.test("a plugin's metric families appear in /metrics with escaped labels, re
     const admin = await t.setupAdmin();
     const scrape = async () => await (await t.request("GET", "/metrics", { cookie: admin })).text();
     let text = await scrape();
-    assert.match(text, /^# HELP claworc_meter_queued Jobs queued\.$/m);
+    assert.ok(text.includes("\n# HELP claworc_meter_queued Jobs queued.\\nPer C:\\\\queue.\n"), text);
     assert.match(text, /^# TYPE claworc_meter_queued gauge$/m);
     assert.match(text, /^claworc_meter_queued 3$/m);
     assert.ok(text.includes('claworc_meter_queued{queue="say \\"hi\\"\\\\"} 1'), text);

@@ -124,6 +124,34 @@ Deno.test("the rotation policy rotates only when the key is older than the confi
   }
 });
 
+Deno.test("every rotation call is audited: one that joins a run going on, and one that throws", async () => {
+  const f = await poolFixture();
+  try {
+    const deps = { db: f.db, pool: f.pool, instances: f.instances, events: f.events, audit: f.audit };
+    const rotation = new KeyRotation({ ...deps, keys: f.keys });
+    const [a, b] = await Promise.all([
+      rotation.rotate({ id: 1, name: "alice" }),
+      rotation.rotate({ id: 2, name: "bob" }),
+    ]);
+    assert.equal(a, b, "one run, shared");
+    const entries = () => f.audit.query({ action: "ssh.key_rotation", limit: 10, offset: 0 }).entries;
+    assert.deepEqual(
+      entries().map((e) => [e.actor, e.outcome, e.details.joined_running ?? false]).sort(),
+      [["alice", "success", false], ["bob", "success", true]],
+    );
+
+    // The new key cannot be stored (a full or failing disk): the error reaches the caller and the audit log.
+    const failingKeys = Object.create(f.keys, {
+      rotateTo: { value: () => Promise.reject(new Error("No space left on device")) },
+    });
+    await assert.rejects(new KeyRotation({ ...deps, keys: failingKeys }).rotate({ id: 1, name: "alice" }), /No space/);
+    const failed = entries().find((e) => e.outcome === "failure");
+    assert.equal(failed?.details.error, "No space left on device");
+  } finally {
+    await f.close();
+  }
+});
+
 Deno.test("shell quoting survives quotes and metacharacters", async () => {
   const nasty = `a'b"c $(x) \`y\` ; & | \\ end`;
   const out = await new Deno.Command("sh", { args: ["-c", `printf '%s' ${shellQuote(nasty)}`] }).output();

@@ -146,6 +146,26 @@ Deno.test("a requested reconnect that fails leaves no stale state: a started ins
   }
 });
 
+Deno.test("an on-demand connect that fails (a stopped instance's tab) does not make the instance active", async () => {
+  const t = await setup();
+  try {
+    const reachable = t.f.endpoints.get(1)!;
+    t.f.endpoints.set(1, { ...reachable, port: freePort() }); // nothing listens: as a stopped instance
+    await assert.rejects(t.f.pool.connect(1));
+    // Key rotation and the terminal reaper work on active instances: this one would fail rotation for good.
+    assert.deepEqual(t.f.pool.activeIds(), [], "not kept connected");
+    assert.equal(t.f.pool.status(1).state, "disconnected");
+    // A started instance is active while it is being retried, and connected.
+    t.f.pool.start(1);
+    assert.deepEqual(t.f.pool.activeIds(), [1], "started: active while retried");
+    t.f.endpoints.set(1, reachable);
+    await until(() => t.f.pool.status(1).state === "connected", 10_000, "connected by the background loop");
+    assert.deepEqual(t.f.pool.activeIds(), [1]);
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("sshd killed: detected, reconnected after restart, and tunnels use the new connection (no stale tunnel)", async () => {
   const t = await setup();
   try {

@@ -121,7 +121,13 @@ Deno.test("files: list, read, download, upload, create, mkdir, rename, delete ov
     // mkdir -p, rename (never over an existing name), delete (recursive only when asked).
     await json(await t.request("POST", `${base}/mkdir`, { cookie: w.admin, body: { path: `${root}/a/b/c` } }));
     assert.ok((await Deno.stat(`${root}/a/b/c`)).isDirectory);
-    await json(await t.request("POST", `${base}/mkdir`, { cookie: w.admin, body: { path: `${root}/a/b/c` } }), 200);
+    // Answered (and audited) as the path it is, like the other routes: not as the client spelt it.
+    const again = await json(
+      await t.request("POST", `${base}/mkdir`, { cookie: w.admin, body: { path: `${root}//a/./b/c/` } }),
+      200,
+    );
+    assert.equal(again.path, `${root}/a/b/c`);
+    assert.equal(fileAudit(w, "mkdir")[0].details.path, `${root}/a/b/c`);
     await json(
       await t.request("POST", `${base}/rename`, {
         cookie: w.admin,
