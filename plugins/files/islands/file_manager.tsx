@@ -311,8 +311,9 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
 
       {uploads.length > 0 && (
         <ul class="stack" aria-label="Uploads" data-testid="files-uploads">
-          {uploads.map((u) => (
-            <li key={u.name} class="row wrap" data-testid="files-upload-row" data-state={u.state}>
+          {uploads.map((u, i) => (
+            // By position: one drop can hold two files of one name (from different folders).
+            <li key={i} class="row wrap" data-testid="files-upload-row" data-state={u.state}>
               <span class="mono">{u.name}</span>
               <progress max={u.size || 1} value={u.state === "done" ? u.size || 1 : u.sent} />
               <span class="muted">
