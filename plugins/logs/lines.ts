@@ -6,6 +6,8 @@
 export class LineSplitter {
   #decoder = new TextDecoder();
   #partial = "";
+  /** A line was sent cut before its end arrived: what comes up to the next newline is dropped. */
+  #cutting = false;
 
   constructor(private readonly maxChars: number) {}
 
@@ -14,9 +16,15 @@ export class LineSplitter {
     const text = this.#partial + this.#decoder.decode(chunk, { stream: true });
     const parts = text.split("\n");
     this.#partial = parts.pop()!;
-    if (this.#partial.length > this.maxChars) {
+    if (this.#cutting && parts.length) {
+      parts.shift(); // the rest of the line already sent cut, not a line of its own
+      this.#cutting = false;
+    }
+    if (this.#cutting) this.#partial = "";
+    else if (this.#partial.length > this.maxChars) {
       parts.push(this.#partial);
       this.#partial = "";
+      this.#cutting = true;
     }
     return parts.map((l) => this.#clean(l));
   }
@@ -25,7 +33,9 @@ export class LineSplitter {
   end(): string[] {
     const rest = this.#partial + this.#decoder.decode();
     this.#partial = "";
-    return rest ? [this.#clean(rest)] : [];
+    const cut = this.#cutting;
+    this.#cutting = false;
+    return rest && !cut ? [this.#clean(rest)] : [];
   }
 
   #clean(line: string): string {

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from "preact/hooks";
 import type { Entry } from "./_files_api.ts";
 
 /** Which inline form is showing (one at a time). */
@@ -15,10 +16,34 @@ export interface EntryFormProps {
   onCancel: () => void;
 }
 
-/** The inline form for a new file or folder, a rename, or the confirmation before a delete. */
+/**
+ * The inline form for a new file or folder, a rename, or the confirmation before a delete. It takes
+ * the focus when it opens (the name field, or Cancel before a delete), Escape cancels it, and the
+ * focus goes back to what opened it when it closes.
+ */
 export function EntryForm({ form, existing, onChange, onSubmit, onCancel }: EntryFormProps) {
+  const self = useRef<HTMLFormElement>(null);
+  const first = useRef<HTMLInputElement & HTMLButtonElement>(null);
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    first.current?.focus();
+    return () => {
+      // Not when the user has moved on to something else meanwhile (e.g. another row's button).
+      const at = document.activeElement;
+      const inside = !at || at === document.body || self.current?.contains(at);
+      if (inside && opener?.isConnected && opener !== document.body) opener.focus();
+    };
+  }, [form.kind, "name" in form ? form.name : ""]);
   return (
-    <form class="card confirm row wrap" onSubmit={onSubmit} data-testid="files-form">
+    <form
+      ref={self}
+      class="card confirm row wrap"
+      onSubmit={onSubmit}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") (e.preventDefault(), onCancel());
+      }}
+      data-testid="files-form"
+    >
       {form.kind === "delete"
         ? (
           <>
@@ -38,8 +63,8 @@ export function EntryForm({ form, existing, onChange, onSubmit, onCancel }: Entr
                 ? "New file name"
                 : "New folder name"}
               <input
+                ref={first}
                 required
-                autoFocus
                 spellcheck={false}
                 value={form.value}
                 onInput={(e) => onChange({ ...form, value: e.currentTarget.value })}
@@ -54,7 +79,14 @@ export function EntryForm({ form, existing, onChange, onSubmit, onCancel }: Entr
             </button>
           </>
         )}
-      <button type="button" onClick={onCancel} data-testid="files-form-cancel">Cancel</button>
+      <button
+        ref={form.kind === "delete" ? first : undefined}
+        type="button"
+        onClick={onCancel}
+        data-testid="files-form-cancel"
+      >
+        Cancel
+      </button>
     </form>
   );
 }

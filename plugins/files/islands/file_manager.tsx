@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText, useHydrated } from "../../../islands/_api.ts";
 import { Editor } from "./_editor.tsx";
 import { EntryForm, type Form } from "./_entry_form.tsx";
+import { UnsavedPrompt } from "./_unsaved_prompt.tsx";
 import { crumbs, type Entry, filesApi, formatSize, join, type Listing, parent } from "./_files_api.ts";
 
 export interface FileManagerProps {
@@ -13,6 +14,10 @@ export interface FileManagerProps {
 }
 
 interface Upload {
+  /** Unique in the page: rows are updated by it, as a later drop adds rows while earlier ones still send. */
+  id: number;
+  /** The drop (or pick) it came with. */
+  batch: number;
   name: string;
   size: number;
   sent: number;
@@ -24,6 +29,11 @@ interface Open {
   path: string;
   text: string;
   saved: string;
+}
+
+/** A folder, or a link to one (opened as a folder, never downloaded). */
+function isFolder(entry: Entry): boolean {
+  return entry.type === "directory" || (entry.type === "symlink" && entry.target_type === "directory");
 }
 
 /**
@@ -45,7 +55,11 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
   const ticket = useRef(0);
+  /** The file being read for the editor: a read that answers after another click (file or folder) is dropped. */
+  const reading = useRef(0);
+  const uploadSeq = useRef(0);
   const picker = useRef<HTMLInputElement>(null);
+  const self = useRef<HTMLDivElement>(null);
   const cwd = listing?.path ?? "";
   /** The folder shown now, for work that finishes later (an upload, a save) and must not act on a stale one. */
   const shown = useRef(cwd);
@@ -79,25 +93,33 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
     else next();
   }
 
+  /** Leaves the open file (if any) for the folder `path`. */
+  function go(path: string) {
+    ++reading.current;
+    setOpen(null);
+    void load(path);
+  }
+
   async function openFile(path: string) {
+    const mine = ++reading.current;
     setError("");
     setNotice("");
     try {
       const content = await files.read(path);
+      if (mine !== reading.current) return;
       if (content.encoding !== "utf-8") {
         setNotice(`${path} is not UTF-8 text; download it instead.`);
         return;
       }
       setOpen({ path, text: content.content, saved: content.content });
     } catch (e) {
-      setError(errorText(e));
+      if (mine === reading.current) setError(errorText(e));
     }
   }
 
   function activate(entry: Entry) {
     const path = join(cwd, entry.name);
-    const folder = entry.type === "directory" || (entry.type === "symlink" && entry.target_type === "directory");
-    if (folder) guarded(() => (setOpen(null), void load(path)));
+    if (isFolder(entry)) guarded(() => go(path));
     else if (entry.size !== null && entry.size > maxEditBytes) {
       setNotice(`${entry.name} is too large to edit here; download it.`);
     } else guarded(() => void openFile(path));
@@ -153,10 +175,22 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
   async function uploadAll(list: File[]) {
     if (!list.length || !cwd) return;
     const dir = cwd;
-    const queue: Upload[] = list.map((f) => ({ name: f.name, size: f.size, sent: 0, state: "waiting" }));
-    setUploads(queue);
+    const batch = ++uploadSeq.current;
+    const queue: Upload[] = list.map((f) => ({
+      id: ++uploadSeq.current,
+      batch,
+      name: f.name,
+      size: f.size,
+      sent: 0,
+      state: "waiting",
+    }));
+    // Earlier drops that are done make way; one still sending keeps its rows (and goes on updating them).
+    setUploads((all) => {
+      const running = new Set(all.filter((u) => u.state === "waiting" || u.state === "sending").map((u) => u.batch));
+      return [...all.filter((u) => running.has(u.batch)), ...queue];
+    });
     const update = (i: number, patch: Partial<Upload>) =>
-      setUploads((all) => all.map((u, j) => j === i ? { ...u, ...patch } : u));
+      setUploads((all) => all.map((u) => u.id === queue[i].id ? { ...u, ...patch } : u));
     for (const [i, file] of list.entries()) {
       if (file.size > maxUploadBytes) {
         update(i, { state: "failed", error: `larger than ${formatSize(maxUploadBytes)}` });
@@ -183,7 +217,7 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
   const existing = new Set(listing?.entries.map((e) => e.name));
 
   return (
-    <div class="stack" data-testid="file-manager">
+    <div class="stack" ref={self} data-testid="file-manager">
       <nav class="row wrap" aria-label="Shared folders">
         {roots.map((r) => (
           <button
@@ -191,7 +225,7 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
             key={r}
             class="ghost"
             disabled={!ready || loading}
-            onClick={() => guarded(() => (setOpen(null), void load(r)))}
+            onClick={() => guarded(() => go(r))}
             data-testid="files-root"
           >
             {r}
@@ -209,7 +243,7 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
                   <span key={c.path} class="row">
                     <a
                       href="#"
-                      onClick={(e) => (e.preventDefault(), guarded(() => (setOpen(null), void load(c.path))))}
+                      onClick={(e) => (e.preventDefault(), guarded(() => go(c.path)))}
                       data-testid="files-crumb"
                     >
                       {c.label}
@@ -270,30 +304,19 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
       </div>
 
       {pending && (
-        <div class="card confirm row wrap" role="alertdialog" aria-label="Unsaved changes" data-testid="files-unsaved">
-          <span>{open?.path} has unsaved changes. Discard them?</span>
-          <button
-            type="button"
-            class="danger"
-            onClick={() => {
-              const next = pending;
-              setPending(null);
-              setOpen(null);
-              next();
-            }}
-            data-testid="files-discard"
-          >
-            Discard changes
-          </button>
-          <button
-            type="button"
-            onClick={() =>
-              setPending(null)}
-            data-testid="files-keep-editing"
-          >
-            Keep editing
-          </button>
-        </div>
+        <UnsavedPrompt
+          path={open?.path ?? ""}
+          onDiscard={() => {
+            const next = pending;
+            setPending(null);
+            setOpen(null);
+            next();
+          }}
+          onKeep={() => {
+            setPending(null);
+            self.current?.querySelector("textarea")?.focus();
+          }}
+        />
       )}
 
       {form && (
@@ -311,9 +334,9 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
 
       {uploads.length > 0 && (
         <ul class="stack" aria-label="Uploads" data-testid="files-uploads">
-          {uploads.map((u, i) => (
-            // By position: one drop can hold two files of one name (from different folders).
-            <li key={i} class="row wrap" data-testid="files-upload-row" data-state={u.state}>
+          {uploads.map((u) => (
+            // By id: one drop can hold two files of one name (from different folders).
+            <li key={u.id} class="row wrap" data-testid="files-upload-row" data-state={u.state}>
               <span class="mono">{u.name}</span>
               <progress max={u.size || 1} value={u.state === "done" ? u.size || 1 : u.sent} />
               <span class="muted">
@@ -354,7 +377,7 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
                 <td colSpan={5}>
                   <a
                     href="#"
-                    onClick={(e) => (e.preventDefault(), guarded(() => (setOpen(null), void load(parent(cwd)))))}
+                    onClick={(e) => (e.preventDefault(), guarded(() => go(parent(cwd))))}
                     data-testid="files-up"
                   >
                     ..
@@ -382,7 +405,7 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
                 </td>
                 <td class="actions-cell">
                   <div class="row">
-                    {entry.type !== "directory" && (
+                    {!isFolder(entry) && (
                       <a
                         href={files.downloadUrl(join(cwd, entry.name))}
                         download={entry.name}

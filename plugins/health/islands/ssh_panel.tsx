@@ -59,6 +59,16 @@ export function humanDuration(ms: number): string {
   return `${sec}s`;
 }
 
+/** `text` ended with a full stop, unless it already ends with punctuation (the server's reasons often do). */
+export function sentence(text: string): string {
+  return /[.!?…]$/.test(text) ? text : `${text}.`;
+}
+
+/** Why an action failed: "Test failed after 12 ms: reason." (no time when it was refused before trying). */
+export function failureText(action: string, latencyMs: number, reason: string): string {
+  return sentence(`${action} failed${latencyMs > 0 ? ` after ${latencyMs} ms` : ""}: ${reason}`);
+}
+
 /** `key=value, key=value`; strings are shown bare, anything else as JSON. */
 function compactDetails(details: Record<string, unknown> | null | undefined): string {
   if (!details || typeof details !== "object") return "";
@@ -173,13 +183,15 @@ export default function SshPanel({ instanceId, initial, events: initialEvents, c
       } else {
         setTestResult({
           ok: false,
-          text: `Test failed after ${r.latency_ms} ms: ${r.error || "the test command did not succeed"}${
-            r.output ? ` (output: “${r.output}”)` : ""
-          }.`,
+          text: failureText(
+            "Test",
+            r.latency_ms,
+            `${r.error || "the test command did not succeed"}${r.output ? ` (output: “${r.output}”)` : ""}`,
+          ),
         });
       }
     } catch (e) {
-      setTestResult({ ok: false, text: `Test failed: ${errorText(e)}` });
+      setTestResult({ ok: false, text: sentence(`Test failed: ${errorText(e)}`) });
     }
     await refresh();
     setBusy(null);
@@ -197,10 +209,10 @@ export default function SshPanel({ instanceId, initial, events: initialEvents, c
       setReconnectResult(
         r.status === "ok"
           ? { ok: true, text: `Reconnected in ${r.latency_ms} ms.` }
-          : { ok: false, text: `Reconnect failed after ${r.latency_ms} ms: ${r.error || "no reason given"}.` },
+          : { ok: false, text: failureText("Reconnect", r.latency_ms, r.error || "no reason given") },
       );
     } catch (e) {
-      setReconnectResult({ ok: false, text: `Reconnect failed: ${errorText(e)}` });
+      setReconnectResult({ ok: false, text: sentence(`Reconnect failed: ${errorText(e)}`) });
     }
     await refresh();
     setBusy(null);

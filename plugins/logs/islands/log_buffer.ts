@@ -18,17 +18,24 @@ export function appendBounded(
   return all <= max ? [...buffer, ...added] : [...buffer, ...added].slice(all - max);
 }
 
+/**
+ * `term` as a literal, case-insensitive pattern. A regular expression, not `toLowerCase()` + `indexOf`:
+ * lowercasing can change a string's length (`İ` becomes two code units), which shifted every match
+ * after such a character.
+ */
+function literal(term: string, flags: string): RegExp {
+  return new RegExp(term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), flags);
+}
+
 /** A line cut into plain and matching parts for highlighting (case-insensitive, literal search). */
 export function highlightParts(text: string, term: string): { text: string; match: boolean }[] {
   if (!term) return [{ text, match: false }];
   const parts: { text: string; match: boolean }[] = [];
-  const hay = text.toLowerCase();
-  const needle = term.toLowerCase();
   let at = 0;
-  for (let i = hay.indexOf(needle); i !== -1; i = hay.indexOf(needle, i + needle.length)) {
-    if (i > at) parts.push({ text: text.slice(at, i), match: false });
-    parts.push({ text: text.slice(i, i + needle.length), match: true });
-    at = i + needle.length;
+  for (const m of text.matchAll(literal(term, "gi"))) {
+    if (m.index > at) parts.push({ text: text.slice(at, m.index), match: false });
+    parts.push({ text: m[0], match: true });
+    at = m.index + m[0].length;
   }
   if (at < text.length || parts.length === 0) parts.push({ text: text.slice(at), match: false });
   return parts;
@@ -37,8 +44,8 @@ export function highlightParts(text: string, term: string): { text: string; matc
 /** How many lines contain `term` (case-insensitive). */
 export function countMatching(lines: readonly LogLine[], term: string): number {
   if (!term) return 0;
-  const needle = term.toLowerCase();
-  return lines.reduce((n, l) => n + (l.text.toLowerCase().includes(needle) ? 1 : 0), 0);
+  const pattern = literal(term, "i");
+  return lines.reduce((n, l) => n + (pattern.test(l.text) ? 1 : 0), 0);
 }
 
 /** The buffer as the text of a `.log` file (one line each, newline-terminated). */

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { useHydrated } from "../../../islands/_api.ts";
+import { api, errorText, useHydrated } from "../../../islands/_api.ts";
 import type { LogTypeInfo } from "../types.ts";
 import { appendBounded, countMatching, highlightParts, logFileName, logFileText, type LogLine } from "./log_buffer.ts";
 
@@ -63,7 +63,10 @@ export default function LogViewer({ instanceId, types, maxLines, tail: initialTa
   useEffect(() => {
     if (!ready || !type) return;
     setLines([]);
+    // A log opened (another type, tail or follow, or Reload) shows its lines: a pause ends with the old stream.
     pending.current = [];
+    pausedRef.current = false;
+    setPaused(false);
     setWaiting(0);
     setDropped(0);
     setNotices([]);
@@ -97,12 +100,21 @@ export default function LogViewer({ instanceId, types, maxLines, tail: initialTa
       setEndReason(json(e).reason);
       setStatus("ended");
     });
+    let closed = false;
     es.onerror = () => {
       // Reconnecting would repeat the last lines: stop, and let the user reopen.
       es.close();
       setStatus((s) => s === "ended" ? s : "lost");
+      // EventSource hides why (a refused request's status and message): ask the API what it answers now.
+      api("GET", `/api/v1/instances/${instanceId}/logs/types`).then(
+        () => {},
+        (err) => !closed && setEndReason((r) => r || errorText(err)),
+      );
     };
-    return () => es.close();
+    return () => {
+      closed = true;
+      es.close();
+    };
   }, [ready, instanceId, type, tail, following, generation]);
 
   useEffect(() => {

@@ -4,7 +4,8 @@ export interface TerminalSocketEvents {
   onData(bytes: Uint8Array): void;
   /** A (re)attach began: the view clears the screen before the replay arrives. */
   onAttach(info: { session_id: string; created: boolean; replay_bytes: number; recording?: boolean }): void;
-  onStatus(status: "connecting" | "live" | "reconnecting" | "ended", detail?: string): void;
+  /** `gone` (with "ended"): the session itself ended (its shell exited, or it was closed through the API). */
+  onStatus(status: "connecting" | "live" | "reconnecting" | "ended", detail?: string, gone?: boolean): void;
 }
 
 /** Close codes after which reconnecting cannot help (see `../protocol.ts`). */
@@ -88,7 +89,7 @@ export class TerminalSocket {
       this.#ws = null;
       if (this.#closed || ended || FINAL_CODES.has(e.code)) {
         const why = e.code === 4004 || !ended ? e.reason || `Closed (${e.code}).` : "The shell exited.";
-        this.ev.onStatus("ended", why);
+        this.ev.onStatus("ended", why, e.code === 4004 || ended);
         return;
       }
       const delay = DELAYS[Math.min(this.#attempt++, DELAYS.length - 1)];

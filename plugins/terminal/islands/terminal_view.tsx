@@ -32,7 +32,7 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
   const [attaches, setAttaches] = useState(0);
   const box = useRef<HTMLDivElement>(null);
   const socketRef = useRef<TerminalSocket | null>(null);
-  const termRef = useRef<{ getSelection(): string; paste(t: string): void } | null>(null);
+  const termRef = useRef<{ getSelection(): string; paste(t: string): void; focus(): void } | null>(null);
 
   /** The default session (the caller's own, or a name no other user has) comes from the last refresh. */
   const fallback = useRef("main");
@@ -79,7 +79,14 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
           setAttaches((n) => n + 1);
           refresh();
         },
-        onStatus: (s, detail) => setStatus(detail ?? STATUS[s]),
+        onStatus: (s, detail, gone) => {
+          // Not the socket this view closed on leaving the session (its late "ended" is no news).
+          if (disposed) return;
+          setStatus(detail ?? STATUS[s]);
+          // Its shell exited or someone closed it: its tab goes (a closed one can still be listed for a
+          // moment, as its browsers are told before it is killed).
+          if (gone) void refresh().then(() => setSessions((l) => l.filter((x) => x.session_id !== current)));
+        },
       });
       socketRef.current = socket;
       term.onData((d) => socket.input(d));
@@ -111,13 +118,16 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
     };
   }, [ready, current, generation]);
 
+  // Both give the focus back to the terminal (a click on the button took it), so typing goes on there.
   const copy = async () => {
     const text = termRef.current?.getSelection() ?? "";
     if (text) await navigator.clipboard.writeText(text).catch((e) => setError(errorText(e)));
+    termRef.current?.focus();
   };
   const paste = async () => {
     const text = await navigator.clipboard.readText().catch((e) => (setError(errorText(e)), ""));
     if (text) termRef.current?.paste(text);
+    termRef.current?.focus();
   };
   const newSession = () => {
     const id = `s-${Math.random().toString(16).slice(2, 10)}`;

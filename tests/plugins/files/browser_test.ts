@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
-import { launchBrowser, SHOTS, SKIP_BROWSER } from "../../_helpers/browser.ts";
-import { loadConfig } from "../../../core/config.ts";
-import { silentLogger } from "../../../core/log.ts";
-import type { SshEndpoint } from "../../../core/mod.ts";
-import { startServer } from "../../../core/server.ts";
-import { authorizedLine } from "../../../core/ssh/authorized_line.ts";
-import { filesPlugin } from "../../../plugins/files/mod.tsx";
-import { builtinPlugins } from "../../../plugins/mod.ts";
-import { coreRoutes, errorPage } from "../../../routes/mod.ts";
-import { fixedBackend } from "../../harness/fixed_backend.ts";
-import { startSshd, TEST_USER } from "../../harness/sshd.ts";
+import { SHOTS, SKIP_BROWSER } from "../../_helpers/browser.ts";
+import { filesPage, row, WAIT } from "./_files_browser.ts";
 import { ownedDir, ownedFile } from "./_files_fixture.ts";
 
 const MiB = 1024 * 1024;
-const WAIT = { timeout: 30_000 };
 /** A name a plain `filename=` cannot carry: spaces, an apostrophe, accents and a symbol outside Latin-1. */
 const UNICODE_NAME = "Rapport d'été ☀ 2024.txt";
 
@@ -35,64 +25,23 @@ async function at(page: Page, label: string) {
   await page.locator('[data-testid="files-table"]:not([aria-busy])').waitFor(WAIT);
 }
 
-const row = (page: Page, name: string) => page.locator(`[data-testid="files-row"][data-name="${name}"]`);
-
 Deno.test({
   name: "browser: the Files tab browses, creates, edits with an unsaved-change guard, uploads, downloads, " +
     "renames and deletes on a real sshd",
   ignore: SKIP_BROWSER,
   async fn() {
-    const tag = crypto.randomUUID().slice(0, 8);
-    const home = `/var/lib/${TEST_USER}`;
-    const root = `${home}/files-ui-${tag}`;
-    const dataPath = await Deno.makeTempDir({ prefix: "claworc-files-ui-" });
-    const endpoints = new Map<string, SshEndpoint>();
-    const config = loadConfig((n) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0" })[n]);
-    const plugins = [
-      ...builtinPlugins().filter((p) => p.name !== "files"),
-      fixedBackend(endpoints),
-      filesPlugin({ roots: [root], maxUploadBytes: 4 * MiB }),
-    ];
-    const server = await startServer(config, { routes: coreRoutes, plugins, errorPage }, { log: silentLogger });
-    const s = server.services;
-    const sshd = await startSshd({ authorizedKeys: [authorizedLine(s.sshKeys.publicKey, s.ssh.targets)] }).catch(
-      async (e) => {
-        await server.close();
-        throw e;
-      },
-    );
-    const browser = await launchBrowser();
+    const w = await filesPage();
+    const { page, root, owner, errors } = w;
     try {
-      // The first sshd creates the harness user; what the test prepares belongs to it, as an agent's files would.
-      const { uid, gid } = await Deno.stat(home);
-      const owner = { uid: uid!, gid: gid! };
-      await ownedDir(root, owner);
       await ownedDir(`${root}/docs/notes`, owner);
       await Deno.chown(`${root}/docs`, owner.uid, owner.gid);
       await ownedFile(`${root}/docs/notes/deep.txt`, "deep\n", owner);
       const unicodeBytes = new TextEncoder().encode("Bonjour, été ☀\nsecond line\n");
       await ownedFile(`${root}/${UNICODE_NAME}`, unicodeBytes, owner);
-      const inst = s.instances.insert("bot-files", "Files bot");
-      endpoints.set("bot-files", { host: sshd.host, port: sshd.port, username: sshd.user });
-
-      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: server.url },
-        body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
-      });
-      assert.equal(setup.status, 201);
-      const [name, value] = setup.headers.getSetCookie()[0].split(";")[0].split("=");
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-      await context.addCookies([{ name, value, url: server.url }]);
-      const page = await context.newPage();
-      page.setDefaultTimeout(30_000);
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      const context = page.context();
       const shot = (file: string) => page.screenshot({ path: `${SHOTS}/${file}.png`, fullPage: true });
 
-      await page.goto(`${server.url}/instances/${inst.id}/files`);
-      await page.waitForSelector('[data-island="file_manager"][data-hydrated="true"]');
+      await w.open();
       await at(page, root);
       await row(page, "docs").waitFor(WAIT);
       assert.equal(await row(page, "docs").locator('[data-testid="files-open"]').textContent(), "docs/");
@@ -304,11 +253,7 @@ Deno.test({
       await shot("files-07-deleted");
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
-      await server.close();
-      await sshd.close();
-      await Deno.remove(root, { recursive: true }).catch(() => {});
-      await Deno.remove(dataPath, { recursive: true });
+      await w.close();
     }
   },
 });

@@ -20,7 +20,7 @@ async function writeLog(path: string, lines: string[], append = false) {
 
 Deno.test({
   name: "browser: the Logs tab shows a chosen log, follows new lines, holds them while paused, " +
-    "highlights a search and downloads what it shows, on a real sshd",
+    "highlights a search and downloads what it shows, on a real sshd, and says why a stream is refused",
   ignore: SKIP_BROWSER,
   async fn() {
     const tag = crypto.randomUUID().slice(0, 8);
@@ -154,7 +154,24 @@ Deno.test({
       await statusShows(/^Ended · over SSH · 1 line · 0 matching$/);
       assert.deepEqual(await shown(), [`after rotation ${tag}`]);
       await shot("logs-04-ended");
+
+      // Another log opened while paused shows its lines: the pause ended with the old stream.
+      await pause.click();
+      await page.locator('[data-testid="log-pause"][aria-pressed="true"]').waitFor(WAIT);
+      await page.selectOption('[data-testid="log-type"]', { label: "OpenClaw gateway" });
+      await statusShows(/^Ended · over SSH · 2 lines · 0 matching$/);
+      assert.deepEqual(await shown(), openclaw);
+      assert.equal(await pause.getAttribute("aria-pressed"), "false");
       assert.deepEqual(errors, []);
+
+      // A refused stream says why (here: the session was signed out elsewhere), not only "Connection lost".
+      const out = await fetch(`${server.url}/api/v1/auth/logout`, {
+        method: "POST",
+        headers: { origin: server.url, cookie: `${name}=${value}` },
+      });
+      assert.ok(out.ok, `logout answered ${out.status}`);
+      await page.click('[data-testid="log-reload"]');
+      await statusShows(/^Connection lost · 0 lines · 0 matching · Sign in to continue\.$/);
     } finally {
       await browser.close();
       await server.close();

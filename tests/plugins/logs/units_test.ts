@@ -54,8 +54,21 @@ Deno.test("lines are split across chunks, UTF-8 kept whole, CRLF removed, long l
   assert.deepEqual(s.push(new Uint8Array([euro[1], euro[2], 10])), ["two €"]);
   assert.deepEqual(s.push(bytes("0123456789abcdef")), ["0123456789 [… line cut at 10 characters]"]);
   assert.deepEqual(s.push(bytes("tail")), []);
-  assert.deepEqual(s.end(), ["tail"]);
+  assert.deepEqual(s.end(), [], "the rest of a cut line is dropped, not made a line");
   assert.deepEqual(s.end(), []);
+  assert.deepEqual(s.push(bytes("last")), []);
+  assert.deepEqual(s.end(), ["last"]);
+});
+
+Deno.test("a long line arriving in many chunks is one cut line, and the lines after it are whole", () => {
+  // tail's output reaches the splitter in SSH packets (about 32 KiB): a 100,000-character line spans four.
+  const s = new LineSplitter(16_384);
+  const all = bytes(`one\n${"x".repeat(100_000)}\nlast\n`);
+  const lines: string[] = [];
+  for (let at = 0; at < all.length; at += 32_768) lines.push(...s.push(all.subarray(at, at + 32_768)));
+  lines.push(...s.end());
+  const runs = lines.map((l) => l.replace(/x{2,}/g, (m) => `x×${m.length}`)); // readable when it fails
+  assert.deepEqual(runs, ["one", "x×16384 [… line cut at 16384 characters]", "last"]);
 });
 
 Deno.test("the queue is bounded: what does not fit becomes a counted gap where it was lost", () => {
@@ -100,4 +113,26 @@ Deno.test("viewer helpers: bounded buffer, highlighting, matches, download text 
   assert.equal(countMatching(buf, "D"), 1);
   assert.equal(logFileText(buf), "b\nc\nd\ne\n");
   assert.equal(logFileName(7, "sshd", new Date("2026-01-31T12:34:56.789Z")), "instance-7-sshd-20260131-123456.log");
+});
+
+Deno.test("viewer search: literal with regex characters, and matches stay in place after a character lowercasing lengthens", () => {
+  // "İ".toLowerCase() is two code units: a search on the lowercased line marked "rror" instead of "error".
+  assert.deepEqual(highlightParts("İstanbul: error", "ERROR"), [
+    { text: "İstanbul: ", match: false },
+    { text: "error", match: true },
+  ]);
+  assert.deepEqual(highlightParts("İİ a (b) [c]* \\d", "(B) [c]*"), [
+    { text: "İİ a ", match: false },
+    { text: "(b) [c]*", match: true },
+    { text: " \\d", match: false },
+  ]);
+  assert.deepEqual(highlightParts("x\\y.z", "\\"), [
+    { text: "x", match: false },
+    { text: "\\", match: true },
+    { text: "y.z", match: false },
+  ]);
+  const lines = appendBounded([], ["a(b", "a.b", "AB", "İ ab"], 0, 10);
+  assert.equal(countMatching(lines, "("), 1);
+  assert.equal(countMatching(lines, "."), 1);
+  assert.equal(countMatching(lines, "ab"), 2);
 });

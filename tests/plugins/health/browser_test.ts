@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { launchBrowser, SKIP_BROWSER } from "../../_helpers/browser.ts";
+import { loadConfig } from "../../../core/config.ts";
+import { silentLogger } from "../../../core/log.ts";
+import type { SshEndpoint } from "../../../core/mod.ts";
+import { startServer } from "../../../core/server.ts";
+import { builtinPlugins } from "../../../plugins/mod.ts";
+import { coreRoutes, errorPage } from "../../../routes/mod.ts";
+import { fixedBackend } from "../../harness/fixed_backend.ts";
+
+const WAIT = { timeout: 15_000 };
+
+Deno.test({
+  name: "browser: the SSH tab says why Test connection and Reconnect are refused on a stopped instance",
+  ignore: SKIP_BROWSER,
+  async fn() {
+    const dataPath = await Deno.makeTempDir({ prefix: "claworc-health-ui-" });
+    const config = loadConfig((n) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0" })[n]);
+    const server = await startServer(config, {
+      routes: coreRoutes,
+      plugins: [...builtinPlugins(), fixedBackend(new Map<string, SshEndpoint>())],
+      errorPage,
+    }, { log: silentLogger });
+    const browser = await launchBrowser();
+    try {
+      const s = server.services;
+      const inst = s.instances.insert("bot-stopped", "Stopped bot");
+      s.instances.setStatus(inst.id, "stopped");
+      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: server.url },
+        body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
+      });
+      assert.equal(setup.status, 201);
+      const [name, value] = setup.headers.getSetCookie()[0].split(";")[0].split("=");
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.addCookies([{ name, value, url: server.url }]);
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+
+      await page.goto(`${server.url}/instances/${inst.id}/ssh`);
+      await page.waitForSelector('[data-island="ssh_panel"][data-hydrated="true"]');
+      const refused = `Instance ${inst.id} is stopped; start it first.`;
+
+      // The server's reason is shown as the sentence it is: no "after 0 ms" for a refusal, no doubled full stop.
+      await page.click('[data-testid="ssh-test-button"]');
+      const test = page.locator('[data-testid="ssh-test"][role="alert"]');
+      await test.waitFor(WAIT);
+      assert.equal(await test.textContent(), `Test failed: ${refused}`);
+
+      await page.click('[data-testid="ssh-reconnect-button"]');
+      const reconnect = page.locator('[data-testid="ssh-reconnect"][role="alert"]');
+      await reconnect.waitFor(WAIT);
+      assert.equal(await reconnect.textContent(), `Reconnect failed: ${refused}`);
+      // Nothing was dialled: the state stays as it was.
+      assert.equal(await page.textContent('[data-testid="ssh-state"]'), "disconnected");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.close();
+      await Deno.remove(dataPath, { recursive: true });
+    }
+  },
+});
