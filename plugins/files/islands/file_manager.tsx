@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText, useHydrated } from "../../../islands/_api.ts";
 import { Editor } from "./_editor.tsx";
 import { EntryForm, type Form } from "./_entry_form.tsx";
-import { UnsavedPrompt } from "./_unsaved_prompt.tsx";
+import { ConfirmPrompt } from "./_confirm_prompt.tsx";
 import { crumbs, type Entry, filesApi, formatSize, join, type Listing, parent } from "./_files_api.ts";
 
 export interface FileManagerProps {
@@ -53,6 +53,8 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
   const [pending, setPending] = useState<(() => void) | null>(null);
   const [form, setForm] = useState<Form | null>(null);
   const [uploads, setUploads] = useState<Upload[]>([]);
+  /** An upload waiting for the user to agree that it replaces files of the same names. */
+  const [replacing, setReplacing] = useState<{ files: File[]; names: string[] } | null>(null);
   const [dragging, setDragging] = useState(false);
   const ticket = useRef(0);
   /** The file being read for the editor: a read that answers after another click (file or folder) is dropped. */
@@ -208,13 +210,25 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
     if (dir === shown.current) await load(dir);
   }
 
+  const existing = new Set(listing?.entries.map((e) => e.name));
+
+  /** Uploads `list`, after asking when it would replace files here (or one of its own, by name). */
+  function upload(list: File[]) {
+    const seen = new Set<string>();
+    const clashes = new Set<string>();
+    for (const f of list) {
+      if (existing.has(f.name) || seen.has(f.name)) clashes.add(f.name);
+      seen.add(f.name);
+    }
+    if (clashes.size) setReplacing({ files: list, names: [...clashes] });
+    else void uploadAll(list);
+  }
+
   function onDrop(e: DragEvent) {
     e.preventDefault();
     setDragging(false);
-    void uploadAll([...(e.dataTransfer?.files ?? [])]);
+    upload([...(e.dataTransfer?.files ?? [])]);
   }
-
-  const existing = new Set(listing?.entries.map((e) => e.name));
 
   return (
     <div class="stack" ref={self} data-testid="file-manager">
@@ -287,7 +301,7 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
             onChange={(e) => {
               const list = [...(e.currentTarget.files ?? [])];
               e.currentTarget.value = "";
-              void uploadAll(list);
+              upload(list);
             }}
             data-testid="files-upload-input"
           />
@@ -304,19 +318,50 @@ export default function FileManager({ instanceId, roots: configured, maxEditByte
       </div>
 
       {pending && (
-        <UnsavedPrompt
-          path={open?.path ?? ""}
-          onDiscard={() => {
-            const next = pending;
-            setPending(null);
-            setOpen(null);
-            next();
+        <ConfirmPrompt
+          label="Unsaved changes"
+          testId="files-unsaved"
+          confirm={{
+            text: "Discard changes",
+            testId: "files-discard",
+            onClick: () => {
+              const next = pending;
+              setPending(null);
+              setOpen(null);
+              next();
+            },
           }}
-          onKeep={() => {
-            setPending(null);
-            self.current?.querySelector("textarea")?.focus();
+          cancel={{
+            text: "Keep editing",
+            testId: "files-keep-editing",
+            onClick: () => {
+              setPending(null);
+              self.current?.querySelector("textarea")?.focus();
+            },
           }}
-        />
+        >
+          {open?.path} has unsaved changes. Discard them?
+        </ConfirmPrompt>
+      )}
+
+      {replacing && (
+        <ConfirmPrompt
+          label="Replace files"
+          testId="files-replace"
+          confirm={{
+            text: "Replace",
+            testId: "files-replace-confirm",
+            onClick: () => {
+              setReplacing(null);
+              void uploadAll(replacing.files);
+            },
+          }}
+          cancel={{ text: "Cancel", testId: "files-replace-cancel", onClick: () => setReplacing(null) }}
+        >
+          {replacing.names.length === 1 ? "A file named " : "Files named "}
+          <span class="mono">{replacing.names.join(", ")}</span> {replacing.names.length === 1 ? "is" : "are"}{" "}
+          already in this folder (or twice in this upload). Replace?
+        </ConfirmPrompt>
       )}
 
       {form && (
