@@ -37,6 +37,11 @@ export interface LiveSsh {
 }
 
 export interface LiveHandlers {
+  /**
+   * The stream is (again) connected. Events sent while it was not (before the island hydrated, during a
+   * network break, or after the server dropped a reader that fell behind) are not replayed: re-read here.
+   */
+  ready?(): void;
   instance?(i: LiveInstance): void;
   ssh?(e: LiveSsh): void;
   operation?(op: LiveOperation): void;
@@ -56,6 +61,7 @@ export function useLiveEvents(handlers: LiveHandlers, deps: unknown[] = []): voi
           handle?.(JSON.parse((e as MessageEvent).data));
         } catch { /* ignore a malformed event */ }
       });
+    on<unknown>("ready", () => handlers.ready?.());
     on<LiveInstance>("instance", handlers.instance);
     on<LiveOperation>("operation", handlers.operation);
     on<LiveSsh>("ssh", handlers.ssh);

@@ -25,6 +25,12 @@ export default function InstanceActions(
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
 
   useLiveEvents({
+    // A status change missed while the stream was not connected: the instance as it is now.
+    ready: () =>
+      api<{ status: string; status_reason: string }>("GET", `/api/v1/instances/${id}`).then((i) => {
+        setCurrent(i.status);
+        setWhy(i.status_reason);
+      }, () => {/* pushed changes still come */}),
     instance: (i) => {
       if (i.id !== id) return;
       setCurrent(i.status);

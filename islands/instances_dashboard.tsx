@@ -33,6 +33,9 @@ export default function InstancesDashboard(
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
 
   useLiveEvents({
+    // Whatever changed while the stream was not connected: the list as it is now, SSH states included.
+    ready: () =>
+      api<DashboardInstance[]>("GET", "/api/v1/instances").then(setRows, () => {/* the stream's events still come */}),
     instance: (i) =>
       setRows((rs) => {
         const known = rs.some((r) => r.id === i.id);

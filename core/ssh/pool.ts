@@ -286,6 +286,11 @@ export class SshPool {
   }
 
   /** State, metrics, tunnels and the last ten transitions of one instance. */
+  /** The connection's state alone (no database read, unlike `status`): for lists of many instances. */
+  state(instanceId: number): LinkState {
+    return this.#links.get(instanceId)?.state ?? "disconnected";
+  }
+
   status(instanceId: number) {
     const link = this.#links.get(instanceId);
     return {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { actorOf } from "../../core/audit/actor.ts";
 import { numericParam, type Router } from "../../core/http/router.ts";
 import { cpuQuantity, imageRef, memoryQuantity, vncResolution } from "../../core/instances/quantities.ts";
+import type { InstanceSummary } from "../../core/instances/instances.ts";
 import type { CoreServices } from "../../core/services.ts";
 
 const displayName = z.string().trim().min(1, "is required").max(100);
@@ -33,7 +34,12 @@ export function instanceRoutes(api: Router, s: CoreServices): void {
   const tags = ["instances"];
   r.add(
     { method: "GET", path: "", permission: "authenticated", summary: "Instances visible to you", tags },
-    (c, { user }) => c.json(s.instances.listFor(user)),
+    (c, { user }) => {
+      // Each with its SSH connection's state (the dashboard's badge), set on the list's own fresh rows.
+      const list: (InstanceSummary & { ssh_state?: string })[] = s.instances.listFor(user);
+      for (const i of list) i.ssh_state = s.ssh.state(i.id);
+      return c.json(list);
+    },
   );
 
   r.add({

@@ -118,7 +118,7 @@ export function pageRoutes(root: Router, s: CoreServices, host: PluginHost): voi
         cpu_limit: i.cpu_limit,
         memory_limit: i.memory_limit,
         assigned_users: i.assigned_users,
-        ssh_state: s.ssh.status(i.id).state,
+        ssh_state: s.ssh.state(i.id),
       }));
       const isAdmin = user.role === "admin";
       return framed(

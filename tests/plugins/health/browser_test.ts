@@ -6,7 +6,9 @@ import type { SshEndpoint } from "../../../core/mod.ts";
 import { startServer } from "../../../core/server.ts";
 import { builtinPlugins } from "../../../plugins/mod.ts";
 import { coreRoutes, errorPage } from "../../../routes/mod.ts";
+import { authorizedLine } from "../../../core/ssh/authorized_line.ts";
 import { fixedBackend } from "../../harness/fixed_backend.ts";
+import { startSshd } from "../../harness/sshd.ts";
 
 const WAIT = { timeout: 15_000 };
 
@@ -60,6 +62,76 @@ Deno.test({
     } finally {
       await browser.close();
       await server.close();
+      await Deno.remove(dataPath, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "browser: the dashboard re-reads the list when its event stream reconnects, so an SSH state missed meanwhile shows",
+  ignore: SKIP_BROWSER,
+  async fn() {
+    const dataPath = await Deno.makeTempDir({ prefix: "claworc-health-ui-" });
+    const config = loadConfig((n) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0" })[n]);
+    const endpoints = new Map<string, SshEndpoint>();
+    const server = await startServer(config, {
+      routes: coreRoutes,
+      plugins: [...builtinPlugins(), fixedBackend(endpoints)],
+      errorPage,
+    }, { log: silentLogger });
+    const s = server.services;
+    const sshd = await startSshd({ authorizedKeys: [authorizedLine(s.sshKeys.publicKey, s.ssh.targets)] });
+    const browser = await launchBrowser();
+    try {
+      const inst = s.instances.insert("bot-live", "Live bot");
+      endpoints.set("bot-live", { host: sshd.host, port: sshd.port, username: sshd.user });
+      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: server.url },
+        body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
+      });
+      assert.equal(setup.status, 201);
+      const [name, value] = setup.headers.getSetCookie()[0].split(";")[0].split("=");
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.addCookies([{ name, value, url: server.url }]);
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+
+      // The event stream is cut (as by a network break) until `cut` is lifted: each attempt gets an empty
+      // stream that ends at once, and the browser tries again 200 ms later.
+      let cut = true;
+      await page.route(
+        "**/api/v1/events",
+        (route) =>
+          cut
+            ? route.fulfill({ status: 200, contentType: "text/event-stream", body: "retry: 200\n\n" })
+            : route.continue(),
+      );
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector('[data-island="instances_dashboard"][data-hydrated="true"]');
+      const badge = page.locator('[data-testid="instance-ssh"]');
+      assert.equal(await badge.textContent(), "disconnected");
+
+      // The instance connects while the page hears nothing; then the stream comes back.
+      await s.ssh.connect(inst.id);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(await badge.textContent(), "disconnected", "nothing pushed while the stream is cut");
+      cut = false;
+      await page.locator('[data-testid="instance-ssh"]', { hasText: /^connected$/ }).waitFor(WAIT);
+      assert.equal(await badge.textContent(), "connected");
+      // The list the dashboard re-reads carries every instance's SSH state.
+      const list = await page.evaluate(async () => await (await fetch("/api/v1/instances")).json());
+      assert.deepEqual(list.map((i: { name: string; ssh_state: string }) => [i.name, i.ssh_state]), [
+        ["bot-live", "connected"],
+      ]);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.close();
+      await sshd.close();
       await Deno.remove(dataPath, { recursive: true });
     }
   },
