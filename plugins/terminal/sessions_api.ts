@@ -18,11 +18,6 @@ export interface SessionInfo {
 
 type Services = Pick<CoreServices, "ssh" | "users" | "audit">;
 
-/** The instance's terminal sessions: every one for admins, the caller's own for users. */
-export async function listSessions(s: Services, instanceId: number, user: { id: number; role: string }) {
-  return (await allSessions(s, instanceId)).filter((x) => user.role === "admin" || x.owner_id === user.id);
-}
-
 /**
  * The session the Terminal tab opens for `userId` when none is chosen: their oldest own session, else
  * `main` unless another user has it (session ids are per instance, not per user), else `main-<user id>`
@@ -85,8 +80,7 @@ export function addSessionRoutes(r: Router, s: Services, attached: AttachedSocke
     const instanceId = numericParam(c, "id");
     const sessionId = c.req.param("sid") ?? "";
     const name = tmuxName(sessionId);
-    const found = (await listSessions(s, instanceId, { id: user.id, role: "admin" }))
-      .find((x) => x.session_id === sessionId);
+    const found = (await allSessions(s, instanceId)).find((x) => x.session_id === sessionId);
     // A user cannot tell another user's session from a missing one.
     if (!found || (user.role !== "admin" && found.owner_id !== user.id)) {
       throw new AppError("NOT_FOUND", `No terminal session "${sessionId}".`);
