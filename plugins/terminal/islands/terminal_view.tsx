@@ -36,17 +36,21 @@ export default function TerminalView({ instanceId }: TerminalViewProps) {
 
   /** The default session (the caller's own, or a name no other user has) comes from the last refresh. */
   const fallback = useRef("main");
+  /** The newest listing asked for: an older one that answers later (attach, close and end all list) is stale. */
+  const listing = useRef(0);
   const refresh = async () => {
+    const mine = ++listing.current;
     try {
       const r = await api<{ sessions: SessionRow[]; default_session?: string }>(
         "GET",
         `/api/v1/instances/${instanceId}/terminal/sessions`,
       );
+      if (mine !== listing.current) return r.sessions;
       setSessions(r.sessions);
       if (r.default_session) fallback.current = r.default_session;
       return r.sessions;
     } catch (e) {
-      setError(errorText(e));
+      if (mine === listing.current) setError(errorText(e));
       return [];
     }
   };

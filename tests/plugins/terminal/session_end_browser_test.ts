@@ -21,6 +21,16 @@ Deno.test({
       await page.goto(`${server.url}/instances/${id}/terminal`);
       await page.waitForSelector('[data-island="terminal_view"][data-hydrated="true"]');
       await status.filter({ hasText: "Connected" }).waitFor({ timeout: 30_000 });
+      // Listed by the server (with its owner) once its socket has attached.
+      await page.locator('[data-testid="terminal-tab-main"][title="Owner: admin"]').waitFor({ timeout: 30_000 });
+      /** Waits until the tabs are `want` (listings answer at their own pace). */
+      const tabsAre = async (want: string[]) => {
+        for (const end = Date.now() + 15_000; Date.now() < end;) {
+          if (JSON.stringify(await tabs()) === JSON.stringify(want)) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.deepEqual(await tabs(), want);
+      };
 
       // A second session, then closed through the API (as from another browser): the tab says who closed it
       // and the session's tab goes.
@@ -30,7 +40,7 @@ Deno.test({
       // Listed by the server (with its owner) once its socket has attached.
       await page.locator(`[data-testid="terminal-tab-${other}"][title="Owner: admin"]`).waitFor({ timeout: 30_000 });
       await status.filter({ hasText: "Connected" }).waitFor({ timeout: 30_000 });
-      assert.deepEqual(await tabs(), ["main", other]);
+      await tabsAre(["main", other]);
       const closed = await fetch(`${server.url}/api/v1/instances/${id}/terminal/sessions/${other}`, {
         method: "DELETE",
         headers: { origin: server.url, cookie: w.cookie },
