@@ -12,35 +12,50 @@ import { startSshd } from "../../harness/sshd.ts";
 
 const WAIT = { timeout: 15_000 };
 
+/** The app on a fixed backend over `endpoints`, and Chromium signed in as the admin; `close` ends both. */
+async function signedInApp(endpoints = new Map<string, SshEndpoint>()) {
+  const dataPath = await Deno.makeTempDir({ prefix: "claworc-health-ui-" });
+  const config = loadConfig((n) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0" })[n]);
+  const server = await startServer(config, {
+    routes: coreRoutes,
+    plugins: [...builtinPlugins(), fixedBackend(endpoints)],
+    errorPage,
+  }, { log: silentLogger });
+  const browser = await launchBrowser();
+  const close = async () => {
+    await browser.close();
+    await server.close();
+    await Deno.remove(dataPath, { recursive: true });
+  };
+  try {
+    const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: server.url },
+      body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
+    });
+    assert.equal(setup.status, 201);
+    const [name, value] = setup.headers.getSetCookie()[0].split(";")[0].split("=");
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addCookies([{ name, value, url: server.url }]);
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    return { server, s: server.services, page, errors, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
 Deno.test({
   name: "browser: the SSH tab says why Test connection and Reconnect are refused on a stopped instance",
   ignore: SKIP_BROWSER,
   async fn() {
-    const dataPath = await Deno.makeTempDir({ prefix: "claworc-health-ui-" });
-    const config = loadConfig((n) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0" })[n]);
-    const server = await startServer(config, {
-      routes: coreRoutes,
-      plugins: [...builtinPlugins(), fixedBackend(new Map<string, SshEndpoint>())],
-      errorPage,
-    }, { log: silentLogger });
-    const browser = await launchBrowser();
+    const { server, s, page, errors, close } = await signedInApp();
     try {
-      const s = server.services;
       const inst = s.instances.insert("bot-stopped", "Stopped bot");
       s.instances.setStatus(inst.id, "stopped");
-      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: server.url },
-        body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
-      });
-      assert.equal(setup.status, 201);
-      const [name, value] = setup.headers.getSetCookie()[0].split(";")[0].split("=");
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.addCookies([{ name, value, url: server.url }]);
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
 
       await page.goto(`${server.url}/instances/${inst.id}/ssh`);
       await page.waitForSelector('[data-island="ssh_panel"][data-hydrated="true"]');
@@ -60,9 +75,7 @@ Deno.test({
       assert.equal(await page.textContent('[data-testid="ssh-state"]'), "disconnected");
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
-      await server.close();
-      await Deno.remove(dataPath, { recursive: true });
+      await close();
     }
   },
 });
@@ -72,33 +85,16 @@ Deno.test({
     "browser: the dashboard re-reads the list when its event stream reconnects, so an SSH state missed meanwhile shows",
   ignore: SKIP_BROWSER,
   async fn() {
-    const dataPath = await Deno.makeTempDir({ prefix: "claworc-health-ui-" });
-    const config = loadConfig((n) => ({ CLAWORC_DATA_PATH: dataPath, CLAWORC_PORT: "0" })[n]);
     const endpoints = new Map<string, SshEndpoint>();
-    const server = await startServer(config, {
-      routes: coreRoutes,
-      plugins: [...builtinPlugins(), fixedBackend(endpoints)],
-      errorPage,
-    }, { log: silentLogger });
-    const s = server.services;
-    const sshd = await startSshd({ authorizedKeys: [authorizedLine(s.sshKeys.publicKey, s.ssh.targets)] });
-    const browser = await launchBrowser();
+    const { server, s, page, errors, close } = await signedInApp(endpoints);
+    const sshd = await startSshd({ authorizedKeys: [authorizedLine(s.sshKeys.publicKey, s.ssh.targets)] })
+      .catch(async (e) => {
+        await close();
+        throw e;
+      });
     try {
       const inst = s.instances.insert("bot-live", "Live bot");
       endpoints.set("bot-live", { host: sshd.host, port: sshd.port, username: sshd.user });
-      const setup = await fetch(`${server.url}/api/v1/auth/setup`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: server.url },
-        body: JSON.stringify({ username: "admin", password: "admin-password-1" }),
-      });
-      assert.equal(setup.status, 201);
-      const [name, value] = setup.headers.getSetCookie()[0].split(";")[0].split("=");
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.addCookies([{ name, value, url: server.url }]);
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(e.message));
 
       // The event stream is cut (as by a network break) until `cut` is lifted: each attempt gets an empty
       // stream that ends at once, and the browser tries again 200 ms later.
@@ -129,10 +125,8 @@ Deno.test({
       ]);
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
-      await server.close();
+      await close();
       await sshd.close();
-      await Deno.remove(dataPath, { recursive: true });
     }
   },
 });
